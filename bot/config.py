@@ -1,0 +1,64 @@
+"""Settings read from the environment and `.env` (pydantic-settings); the composition root passes them down."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting finbot reads; `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(default="sqlite:///finbot.db")
+    default_currency: str = "USD"
+    default_language: str = "en"
+    finbot_operators: str = ""  # comma separated handles
+
+    # step-up
+    confirmation_ttl_seconds: int = 300
+    pin_max_attempts: int = 5
+    pin_lockout_seconds: int = 900
+    stepup_totp_above: Decimal = Decimal("500")
+    stepup_velocity_window_seconds: int = 3600
+    stepup_velocity_max_count: int = 10
+    stepup_new_payee_totp: bool = False
+    escrow_days: int = 7
+
+    # KYC tiers: per-transfer limit in the user's default currency (major units)
+    kyc_tier0_limit: Decimal = Decimal("1000")
+    kyc_tier1_limit: Decimal = Decimal("10000")
+
+    # telegram
+    telegram_bot_token: str = ""
+    telegram_api_base: str = "https://api.telegram.org/bot"
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+
+    # brokerage
+    broker: str = "paper"
+    broker_seed: int = 42
+    broker_fee_bps: int = 0
+    broker_price_band_bps: int = 500
+    alpaca_api_key: str = ""
+    alpaca_secret_key: str = ""
+    alpaca_base_url: str = "https://paper-api.alpaca.markets"
+
+    # files written for people (statements, charts, QR codes) by the local transports
+    output_dir: Path = Path("out")
+
+    def operators(self) -> set[str]:
+        """Operator handles, lowercased, without '@'."""
+        return {h.strip().lstrip("@").lower() for h in self.finbot_operators.split(",") if h.strip()}
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment and `.env`, with explicit overrides (e.g. a `--db` flag) on top."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**clean)  # type: ignore[arg-type]
