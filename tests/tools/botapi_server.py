@@ -979,6 +979,7 @@ class _Handler(BaseHTTPRequestHandler):
     """Routes /bot<token>/<method> and /file/bot<token>/<path> to the server."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
     api: BotApiServer
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
