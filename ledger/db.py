@@ -1,0 +1,177 @@
+"""Database plumbing: engines (SQLite tuned for durability, PostgreSQL via psycopg 3), migrations,
+the per-file writer lock, retryable errors and the dialect's SQL for the hot path."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+SQLITE_BUSY_TIMEOUT_S = 60.0
+# SQLSTATEs PostgreSQL asks us to retry on: deadlock, serialization failure, unique violation
+# (two writers racing on one id; the retry then sees the first one's row).
+RETRY_SQLSTATES = frozenset({"40P01", "40001", "23505"})
+READ_ONLY = "ledger_read_only"
+
+
+def normalize_url(url: str) -> str:
+    """`postgres://` and `postgresql://` become `postgresql+psycopg://` (psycopg 3)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def create_engine(url: str) -> sa.Engine:
+    """An engine for `url`. SQLite: WAL, foreign keys on, synchronous=FULL, BEGIN IMMEDIATE for
+    writes (a connection with execution option `ledger_read_only` begins deferred)."""
+    url = normalize_url(url)
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+        )
+        _tune_sqlite(engine)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=False)
+
+
+def _tune_sqlite(engine: sa.Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def as_engine(url_or_engine: str | sa.Engine) -> tuple[sa.Engine, bool]:
+    """The engine, and whether we made it (and so should dispose of it)."""
+    if isinstance(url_or_engine, sa.Engine):
+        return url_or_engine, False
+    return create_engine(url_or_engine), True
+
+
+def migrate(url_or_engine: str | sa.Engine) -> None:
+    """Bring the ledger's tables to the newest revision (alembic upgrade head); idempotent."""
+    from alembic import command
+    from alembic.config import Config
+
+    engine, owned = as_engine(url_or_engine)
+    try:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+        with engine.connect() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+            conn.commit()
+    finally:
+        if owned:
+            engine.dispose()
+
+
+_locks_guard = threading.Lock()
+_sqlite_locks: dict[str, threading.RLock] = {}
+
+
+def writer_lock(engine: sa.Engine) -> threading.RLock | None:
+    """The process-wide writer lock of a SQLite file (None on PostgreSQL, which locks rows)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    key = str(Path(engine.url.database or ":memory:").resolve())
+    with _locks_guard:
+        lock = _sqlite_locks.get(key)
+        if lock is None:
+            lock = _sqlite_locks[key] = threading.RLock()
+        return lock
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True for deadlocks, serialization failures, id races and a locked SQLite file."""
+    for err in (exc, getattr(exc, "orig", None), exc.__cause__):
+        if err is None:
+            continue
+        state = getattr(err, "sqlstate", None)
+        if state in RETRY_SQLSTATES:
+            return True
+        msg = str(err).lower()
+        if type(err).__name__ == "OperationalError" and ("locked" in msg or "busy" in msg):
+            return True
+        if type(err).__name__ == "IntegrityError" and "unique" in msg and "ledger_" in msg:
+            return True
+    return False
+
+
+class HotSql:
+    """The hand-tuned statements of the write path, in the driver's own parameter style."""
+
+    def __init__(self, dialect: str) -> None:
+        self.pg = dialect == "postgresql"
+        p = "%s" if self.pg else "?"
+        self.p = p
+        lock = " FOR UPDATE" if self.pg else ""
+        cols = (
+            "seq, id, debit_account_id, credit_account_id, amount, flags, pending_id, "
+            "timeout_seconds, code, memo, reverses_id, asset, created_us, expires_us, status, hash"
+        )
+        self.transfer_cols = cols
+        self.head = f"SELECT seq, hash, next_expiry_us FROM ledger_head WHERE id = 1{lock}"
+        self.insert_transfer = f"INSERT INTO ledger_transfers ({cols}) VALUES ({', '.join([p] * 16)})"
+        self.insert_failure = f"INSERT INTO ledger_failed_transfers (id, result, created_us) VALUES ({p}, {p}, {p})"
+        self.update_account = (
+            f"UPDATE ledger_accounts SET debits_posted = {p}, credits_posted = {p}, "
+            f"debits_pending = {p}, credits_pending = {p}, version = version + 1 WHERE id = {p}"
+        )
+        self.update_status = f"UPDATE ledger_transfers SET status = {p} WHERE seq = {p}"
+        self.update_head = f"UPDATE ledger_head SET seq = {p}, hash = {p}, next_expiry_us = {p} WHERE id = 1"
+        self.due_holds = (
+            f"SELECT {cols} FROM ledger_transfers WHERE status = 'pending' AND expires_us <= {p} "
+            "ORDER BY seq"
+        )
+        self.next_expiry = (
+            f"SELECT MIN(expires_us) FROM ledger_transfers WHERE status = 'pending' AND expires_us > {p}"
+        )
+        self._lock = lock
+
+    def in_list(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """`column IN (...)` with its parameters."""
+        if self.pg:
+            return f"{column} = ANY({self.p})", [list(values)]
+        return f"{column} IN ({', '.join('?' * len(values))})", list(values)
+
+    def transfers_by_id(self, ids: Sequence[str]) -> tuple[str, list[Any]]:
+        cond, params = self.in_list("id", ids)
+        return f"SELECT {self.transfer_cols} FROM ledger_transfers WHERE {cond}", params
+
+    def failures_by_id(self, ids: Sequence[str]) -> tuple[str, list[Any]]:
+        cond, params = self.in_list("id", ids)
+        return f"SELECT id, result FROM ledger_failed_transfers WHERE {cond}", params
+
+    def reversed_sums(self, ids: Sequence[str]) -> tuple[str, list[Any]]:
+        cond, params = self.in_list("reverses_id", ids)
+        return (
+            f"SELECT reverses_id, SUM(amount) FROM ledger_transfers WHERE {cond} GROUP BY reverses_id",
+            params,
+        )
+
+    def accounts_by_id(self, ids: Sequence[int]) -> tuple[str, list[Any]]:
+        cond, params = self.in_list("id", ids)
+        return (
+            "SELECT id, asset, flags, debits_posted, credits_posted, debits_pending, credits_pending "
+            f"FROM ledger_accounts WHERE {cond} ORDER BY id{self._lock}",
+            params,
+        )

@@ -1,0 +1,1 @@
+"""Alembic migrations of the ledger's own tables (version table `alembic_version_ledger`)."""
