@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     stepup_velocity_max_count: int = 10
     stepup_new_payee_totp: bool = False
     escrow_days: int = 7
+    pin_argon2_time_cost: int = 2
+    pin_argon2_memory_kib: int = 19456
 
     # KYC tiers: per-transfer limit in the user's default currency (major units)
     kyc_tier0_limit: Decimal = Decimal("1000")

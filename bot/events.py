@@ -78,6 +78,7 @@ class Event:
     press: Press | None = None
     members: tuple[Person, ...] = ()
     addressed: bool = True
+    edited: bool = False
 
 
 @dataclass(frozen=True)

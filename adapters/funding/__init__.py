@@ -1,0 +1,1 @@
+"""Funding adapters: the sandbox used by default."""

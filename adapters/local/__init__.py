@@ -1,0 +1,1 @@
+"""The local transports: a terminal chat and the scenario simulator."""

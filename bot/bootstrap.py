@@ -1,0 +1,33 @@
+"""The composition root's helper: build an Engine from settings and the adapters a run hands in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from bot.config import Settings
+from bot.db import migrate_all
+from bot.engine import Engine
+from bot.funding import FundingPort
+from ledger import Ledger, create_engine
+
+
+def build_engine(
+    settings: Settings,
+    *,
+    messenger: str = "local",
+    clock: Callable[[], datetime] | None = None,
+    funding: FundingPort,
+    broker: Any = None,
+    bot_username: str | None = None,
+    db: Any = None,
+) -> Engine:
+    """Open (and migrate) the database and wire the engine with the given adapters."""
+    engine = db if db is not None else create_engine(settings.database_url)
+    migrate_all(engine)
+    ledger = Ledger(engine, clock=clock)
+    from intents.directory import load_directory
+
+    return Engine(db=engine, ledger=ledger, settings=settings, funding=funding, clock=clock,
+                  messenger=messenger, broker=broker, instruments=load_directory())

@@ -1,0 +1,1462 @@
+"""The conversation engine: one event in, replies out; money moves only after confirmation and step-up."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot import commands
+from bot.actions import canonical, describe, digest, money_text, needs_stepup
+from bot.config import Settings
+from bot.directory import Directory, display, owner_of
+from bot.events import Attachment, Button, ChatKind, Event, Reply, ReplyKind
+from bot.execution import Executor, Outcome
+from bot.funding import FundingPort
+from bot.i18n import LANG_NAMES, LANGS, fmt_datetime, normalize_lang, t
+from bot.models import (
+    Action,
+    Challenge,
+    ChatRow,
+    Conversation,
+    Escrow,
+    PaymentRequest,
+    PressToken,
+    ProcessedEvent,
+    Schedule,
+    SentMessage,
+    User,
+)
+from bot.policy import Policy, PolicyInput
+from bot.stepup import PinCheck, StepUp
+from ledger import Ledger
+from ledger.money import TooPrecise, to_minor
+
+log = logging.getLogger("finbot.engine")
+
+AWAITING = ("awaiting_confirm", "awaiting_stepup")
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+@dataclass
+class Ctx:
+    """What one event's handling works with."""
+
+    s: Session
+    ev: Event
+    user: User
+    chat: ChatRow
+    now: datetime
+    replies: list[Reply] = field(default_factory=list)
+    after: list[Callable[[], list[Reply]]] = field(default_factory=list)
+
+    @property
+    def lang(self) -> str:
+        return self.user.lang
+
+    @property
+    def private(self) -> bool:
+        return self.ev.chat.kind == ChatKind.private
+
+    def say(self, text: str, *, chat_id: str | None = None, buttons: tuple[tuple[Button, ...], ...] = (),
+            ref: str | None = None, photo: Attachment | None = None, document: Attachment | None = None) -> None:
+        self.replies.append(Reply(ReplyKind.message, chat_id or self.ev.chat.chat_id, text, buttons,
+                                  photo=photo, document=document, ref=ref))
+
+    def answer(self, text: str, alert: bool = True) -> None:
+        if self.ev.press is not None:
+            self.replies.append(Reply(ReplyKind.answer_press, self.ev.chat.chat_id, text,
+                                      press_id=self.ev.press.press_id, alert=alert))
+        else:
+            self.say(text)
+
+
+class Engine:
+    """Turns events into replies; the only path from a chat message to the ledger or the broker."""
+
+    def __init__(
+        self,
+        *,
+        db: sa.Engine,
+        ledger: Ledger,
+        settings: Settings,
+        funding: FundingPort,
+        clock: Callable[[], datetime] | None = None,
+        messenger: str = "local",
+        broker: Any = None,
+        instruments: Any = None,
+    ) -> None:
+        self.db = db
+        self.ledger = ledger
+        self.settings = settings
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.messenger = messenger
+        self.directory = Directory(settings.default_language, settings.default_currency.upper())
+        self.stepup = StepUp(
+            max_attempts=settings.pin_max_attempts,
+            lockout=timedelta(seconds=settings.pin_lockout_seconds),
+            time_cost=settings.pin_argon2_time_cost,
+            memory_kib=settings.pin_argon2_memory_kib,
+        )
+        self.policy = Policy(
+            totp_above=settings.stepup_totp_above,
+            velocity_max=settings.stepup_velocity_max_count,
+            new_payee_totp=settings.stepup_new_payee_totp,
+        )
+        self.broker = broker
+        self.instruments = instruments
+        self.executor = Executor(ledger=ledger, funding=funding, broker=broker)
+        self.ttl = timedelta(seconds=settings.confirmation_ttl_seconds)
+        self.operators = settings.operators()
+
+    # ------------------------------------------------------------------ public surface
+
+    def handle(self, ev: Event) -> list[Reply]:
+        """Handle one event exactly once; a redelivered event (same id) returns no replies."""
+        now = self.clock()
+        ctx: Ctx | None = None
+        try:
+            with Session(self.db, expire_on_commit=False) as s:
+                s.add(ProcessedEvent(messenger=ev.chat.messenger, event_id=ev.event_id, at=now))
+                try:
+                    s.flush()
+                except IntegrityError:
+                    return []
+                user = self.directory.user_for(s, ev.sender, now)
+                if user.handle and user.handle in self.operators:
+                    user.is_operator = True
+                chat = self.directory.chat_row(s, ev)
+                ctx = Ctx(s=s, ev=ev, user=user, chat=chat, now=now)
+                self._observe(ctx)
+                self._dispatch(ctx)
+                s.commit()
+        except Exception:
+            log.exception("event %s failed", ev.event_id)
+            lang = ctx.lang if ctx is not None else normalize_lang(ev.sender.lang)
+            text = t(lang, "Sorry, something went wrong on my side. Nothing was changed; please try again.")
+            if ev.press is not None:
+                return [Reply(ReplyKind.answer_press, ev.chat.chat_id, text, press_id=ev.press.press_id, alert=True)]
+            return [Reply(ReplyKind.message, ev.chat.chat_id, text)]
+        replies = list(ctx.replies)
+        for job in ctx.after:
+            replies.extend(job())
+        return replies
+
+    def message_sent(self, ref: str, chat_id: str, message_id: str) -> None:
+        """Remember the messenger's id of a message the engine named (to edit it later)."""
+        with Session(self.db) as s:
+            row = s.get(SentMessage, ref)
+            if row is None:
+                s.add(SentMessage(ref=ref, chat_id=chat_id, message_id=message_id))
+            else:
+                row.chat_id, row.message_id = chat_id, message_id
+            s.commit()
+
+    def set_operator(self, messenger: str, external_id: str, handle: str | None = None) -> None:
+        """Make someone an operator (as listing them in FINBOT_OPERATORS does)."""
+        from bot.events import Person
+
+        with Session(self.db, expire_on_commit=False) as s:
+            user = self.directory.user_for(s, Person(messenger, external_id, handle=handle), self.clock())
+            user.is_operator = True
+            s.commit()
+
+    def bot_commands(self, lang: str) -> list[tuple[str, str]]:
+        """The command menu in one language."""
+        return commands.menu(lang)
+
+    def tick(self) -> list[Reply]:
+        """Due work: expire cards, finish interrupted executions, return escrow, run schedules."""
+        now = self.clock()
+        replies: list[Reply] = []
+        replies += self._expire_actions(now)
+        replies += self._resume_executing()
+        replies += self._escrow_due(now)
+        replies += self._schedules_due(now)
+        self.ledger.expire_pending()
+        if self.broker is not None:
+            replies += self._broker_poll()
+        return replies
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _observe(self, c: Ctx) -> None:
+        """Learn who is in the chat and who is mentioned: handles, ids, membership."""
+        if c.private:
+            c.user.private_chat_id = c.ev.chat.chat_id
+        self.directory.note_member(c.s, c.chat, c.user)
+        for person in c.ev.members:
+            self.directory.note_member(c.s, c.chat, self.directory.user_for(c.s, person, c.now))
+        for mention in c.ev.entities:
+            if mention.person is not None:
+                self.directory.user_for(c.s, mention.person, c.now)
+        if c.ev.reply_to is not None and c.ev.reply_to.author is not None:
+            other = self.directory.user_for(c.s, c.ev.reply_to.author, c.now)
+            self.directory.note_member(c.s, c.chat, other)
+
+    def _ledger(self, c: Ctx) -> Ledger:
+        """The ledger, after committing the engine's own work (one writer at a time on SQLite)."""
+        c.s.commit()
+        return self.ledger
+
+    def _token(self, c: Ctx, choice: str, *, action_id: str | None = None, request_id: int | None = None,
+               allowed: int | None = None, single_use: bool = True) -> str:
+        token = secrets.token_urlsafe(16)
+        c.s.add(PressToken(token=token, action_id=action_id, request_id=request_id, choice=choice,
+                           allowed_user_id=allowed, single_use=single_use,
+                           expires_at=c.now + max(self.ttl, timedelta(days=self.settings.escrow_days))
+                           if choice in ("pay", "decline") else c.now + self.ttl))
+        return token
+
+    def _get_state(self, c: Ctx) -> dict[str, Any] | None:
+        row = c.s.get(Conversation, c.user.id)
+        if row is None:
+            return None
+        state: dict[str, Any] = json.loads(row.state)
+        return state or None
+
+    def _set_state(self, c: Ctx, state: dict[str, Any] | None) -> None:
+        row = c.s.get(Conversation, c.user.id)
+        text = json.dumps(state or {})
+        if row is None:
+            assert c.user.id is not None
+            c.s.add(Conversation(user_id=c.user.id, state=text, updated_at=c.now))
+        else:
+            row.state, row.updated_at = text, c.now
+
+    def _dm_chat(self, user: User) -> str | None:
+        return user.private_chat_id
+
+    def _sent(self, s: Session, ref: str) -> SentMessage | None:
+        return s.get(SentMessage, ref)
+
+    def _edit_or_send(self, s: Session, ref: str, chat_id: str | None, text: str,
+                      buttons: tuple[tuple[Button, ...], ...] = ()) -> list[Reply]:
+        sent = self._sent(s, ref)
+        if sent is not None:
+            return [Reply(ReplyKind.edit, sent.chat_id, text, buttons, target_message_id=sent.message_id, ref=ref)]
+        if chat_id is None:
+            return []
+        return [Reply(ReplyKind.message, chat_id, text, buttons, ref=ref)]
+
+    # ------------------------------------------------------------------ dispatch
+
+    def _dispatch(self, c: Ctx) -> None:
+        ev = c.ev
+        if ev.press is not None:
+            self._on_press(c)
+            return
+        text = (ev.text or "").strip()
+        if not text or not ev.addressed:
+            return
+        if ev.edited:
+            self._on_edit(c)
+            return
+        cmd, arg = commands.split(text)
+        if cmd == "start":
+            self._cmd_start(c, arg)
+            return
+        if cmd in commands.CANCEL:
+            self._cancel_pending(c)
+            return
+        state = self._get_state(c)
+        if state and cmd is None and self._on_state(c, state, text):
+            return
+        if cmd == "pin":
+            self._cmd_pin(c)
+        elif cmd == "lang":
+            self._cmd_lang(c, arg)
+        elif cmd == "currency":
+            self._cmd_currency(c, arg)
+        elif cmd == "totp":
+            self._cmd_totp(c)
+        elif cmd == "statement":
+            self._cmd_statement(c, arg)
+        elif cmd == "admin":
+            self._cmd_admin(c, arg)
+        elif cmd in ("help", "hjelp", "aide"):
+            c.say(commands.help_text(c.lang))
+        else:
+            self._on_text(c, text)
+
+    # ------------------------------------------------------------------ commands
+
+    def _cmd_start(self, c: Ctx, payload: str) -> None:
+        first = not c.user.started
+        c.user.started = True
+        if not c.private:
+            c.say(t(c.lang, "Write to me in a private chat to start."))
+            return
+        uid = c.user.id
+        assert uid is not None
+        if first:
+            c.say(t(c.lang, "Welcome to finbot! I keep a wallet for you and move money only after you confirm it with your PIN.")
+                  + "\n" + t(c.lang, "Choose a PIN with /pin, top up with \"top up $100\", then try \"send $20 to @anna\". /help shows more."))
+        self._open_wallet(c, c.user, c.user.currency)
+        self._claim_escrow(c)
+        self._deliver_waiting_requests(c)
+        if payload:
+            self._use_token(c, payload, via_link=True)
+        elif not first:
+            c.say(t(c.lang, "Welcome back! /help shows what I can do."))
+
+    def _cmd_pin(self, c: Ctx) -> None:
+        if not c.private:
+            c.say(t(c.lang, "Set your PIN in our private chat, never in a group."))
+            return
+        self._set_state(c, {"await": "pin_new", "chat": c.ev.chat.chat_id})
+        c.say(t(c.lang, "Choose a PIN of 4 to 8 digits and send it to me. I delete it from the chat right away."))
+
+    def _cmd_lang(self, c: Ctx, arg: str) -> None:
+        code = arg.strip().lower()
+        if code in ("no", "nn", "norsk"):
+            code = "nb"
+        if code not in LANGS:
+            options = ", ".join(f"{k} ({v})" for k, v in LANG_NAMES.items())
+            c.say(t(c.lang, "Choose a language: /lang en, /lang nb or /lang fr. Available: {options}", options=options))
+            return
+        c.user.lang, c.user.lang_chosen = code, True
+        c.say(t(code, "I will speak {name} with you.", name=LANG_NAMES[code]))
+
+    def _cmd_currency(self, c: Ctx, arg: str) -> None:
+        from babel.numbers import get_currency_precision
+
+        code = arg.strip().upper()
+        known = {"USD", "EUR", "NOK", "GBP", "SEK", "DKK"}
+        if code not in known:
+            c.say(t(c.lang, "Choose one of {codes}, e.g. /currency EUR.", codes=", ".join(sorted(known))))
+            return
+        get_currency_precision(code)
+        c.user.currency = code
+        self._open_wallet(c, c.user, code)
+        c.say(t(c.lang, "Your default currency is now {code}.", code=code))
+
+    def _cmd_totp(self, c: Ctx) -> None:
+        if not c.private:
+            c.say(t(c.lang, "Set up codes in our private chat, never in a group."))
+            return
+        secret = self.stepup.new_totp_secret()
+        c.user.totp_pending_secret = secret
+        uri = self.stepup.totp_uri(secret, display(c.user))
+        png = self.stepup.qr_png(uri)
+        self._set_state(c, {"await": "totp_enrol", "chat": c.ev.chat.chat_id})
+        c.say(t(c.lang, "Scan this QR code with your authenticator app, then send me the 6-digit code it shows."),
+              photo=Attachment(f"totp-{c.user.id}.png", png, "image/png"))
+
+    def _cmd_statement(self, c: Ctx, arg: str) -> None:
+        from bot import statements
+
+        cur = c.user.currency
+        uid = c.user.id
+        assert uid is not None
+        month = arg.strip() or c.now.strftime("%Y-%m")
+        try:
+            start, end = statements.month_bounds(month)
+        except ValueError:
+            c.say(t(c.lang, "Write the month as YYYY-MM, e.g. /statement {m}.", m=c.now.strftime("%Y-%m")))
+            return
+        ledger = self._ledger(c)
+        account = ledger.find_account(owner_of(uid), cur)
+        lines = ledger.statement(account.id, start, end) if account is not None else []
+        opening = statements.opening_balance(ledger, account.id, start) if account is not None else 0
+        labels = self._account_labels(ledger, [ln.counterparty_account_id for ln in lines], c.lang)
+        csv_bytes = statements.csv_bytes(lines, cur, labels)
+        png = statements.chart_png(lines, opening, cur, start, end, t(c.lang, "Balance {month}", month=month))
+        c.say(t(c.lang, "Your statement for {month}: {n} entries.", month=month, n=len(lines)),
+              document=Attachment(f"statement-{month}.csv", csv_bytes, "text/csv"))
+        c.say(t(c.lang, "Balance over {month}", month=month), photo=Attachment(f"statement-{month}.png", png, "image/png"))
+
+    def _cmd_admin(self, c: Ctx, arg: str) -> None:
+        if not c.user.is_operator:
+            c.say(t(c.lang, "Only operators can use /admin."))
+            return
+        parts = arg.split()
+        sub = parts[0].lower() if parts else "help"
+        if sub == "check":
+            report = self._ledger(c).check()
+            c.say(("OK: " if report.ok else "PROBLEMS: ") + report.summary + ("\n" + "\n".join(report.problems[:20]) if report.problems else ""))
+        elif sub == "tier" and len(parts) == 3 and parts[2].isdigit():
+            target = self.directory.by_handle(c.s, parts[1])
+            if target is None:
+                c.say(t(c.lang, "I don't know {who}.", who=parts[1]))
+                return
+            target.kyc_tier = int(parts[2])
+            c.say(t(c.lang, "{who} is now KYC tier {n}.", who=display(target), n=target.kyc_tier))
+        elif sub == "user" and len(parts) == 2:
+            target = self.directory.by_handle(c.s, parts[1])
+            if target is None:
+                c.say(t(c.lang, "I don't know {who}.", who=parts[1]))
+                return
+            ledger = self._ledger(c)
+            bal = self._balance_lines(ledger, target, c.lang)
+            c.say(f"{display(target)} tier={target.kyc_tier} lang={target.lang} started={target.started}\n{bal}")
+        elif sub == "unlock" and len(parts) == 2:
+            target = self.directory.by_handle(c.s, parts[1])
+            if target is None:
+                c.say(t(c.lang, "I don't know {who}.", who=parts[1]))
+                return
+            target.stepup_locked_until, target.pin_failures = None, 0
+            c.say(t(c.lang, "Step-up unlocked for {who}.", who=display(target)))
+        else:
+            c.say("/admin check | /admin user @handle | /admin tier @handle N | /admin unlock @handle")
+
+    # ------------------------------------------------------------------ free text
+
+    def _on_text(self, c: Ctx, text: str) -> None:
+        from intents import parse
+
+        intent = parse(text, now=c.now, hint_lang=c.lang, directory=self.instruments)
+        kind = intent.intent
+        if intent.clarify:
+            self._clarify(c, intent)
+            return
+        if kind == "none":
+            if c.private or text.startswith("/"):
+                c.say(t(c.lang, "I didn't get that. Try \"send $20 to @anna\", \"show balance\" or /help."))
+            return
+        handler = {
+            "send": self._intent_send,
+            "request": self._intent_request,
+            "split": self._intent_split,
+            "deposit": self._intent_deposit,
+            "withdraw": self._intent_withdraw,
+            "balance": self._intent_balance,
+            "history": self._intent_history,
+            "cancel": lambda c, i: self._cancel_pending(c),
+            "help": lambda c, i: c.say(commands.help_text(c.lang)),
+            "buy": self._intent_trade,
+            "sell": self._intent_trade,
+            "quote": self._intent_quote,
+            "portfolio": self._intent_portfolio,
+        }.get(kind)
+        if handler is None:
+            c.say(t(c.lang, "I didn't get that. Try \"send $20 to @anna\", \"show balance\" or /help."))
+            return
+        handler(c, intent)
+
+    def _clarify(self, c: Ctx, intent: Any) -> None:
+        code = intent.clarify
+        if code in ("missing_amount", "ambiguous_amount") and intent.intent in ("send", "request", "split", "deposit", "withdraw"):
+            self._set_state(c, {"await": "slot", "slot": "amount", "chat": c.ev.chat.chat_id,
+                                "intent": intent.to_json_dict()})
+            if code == "ambiguous_amount":
+                c.say(t(c.lang, "I'm not sure about the amount. How much exactly? For example 1000 or 1.50."))
+            else:
+                c.say(t(c.lang, "How much?"))
+            return
+        if code == "missing_recipient":
+            self._set_state(c, {"await": "slot", "slot": "recipient", "chat": c.ev.chat.chat_id,
+                                "intent": intent.to_json_dict()})
+            c.say(t(c.lang, "To whom? Write their @username."))
+            return
+        if code == "unknown_symbol":
+            c.say(t(c.lang, "I don't know that stock. Try a ticker like AAPL, EQNR or MC."))
+            return
+        c.say(t(c.lang, "I'm not sure what you want to do. Try \"send $20 to @anna\" or \"request $20 from @anna\"."))
+
+    def _on_state(self, c: Ctx, state: dict[str, Any], text: str) -> bool:
+        """An answer to something the bot asked; False when the text is not such an answer."""
+        if state.get("chat") != c.ev.chat.chat_id:
+            if state.get("await") in ("pin", "pin_new", "pin_repeat") and not c.private and self.stepup.valid_pin(text):
+                if c.ev.message_id:
+                    c.replies.append(Reply(ReplyKind.delete, c.ev.chat.chat_id, target_message_id=c.ev.message_id))
+                c.say(t(c.lang, "Never type your PIN in a group. Answer in our private chat."))
+                return True
+            return False
+        kind = state.get("await")
+        if kind == "pin_new":
+            self._delete_typed(c)
+            if not self.stepup.valid_pin(text):
+                c.say(t(c.lang, "A PIN is 4 to 8 digits. Try again, or /cancel."))
+                return True
+            state.update({"await": "pin_repeat", "hash": self.stepup.hash_pin(text)})
+            self._set_state(c, state)
+            c.say(t(c.lang, "Type the same PIN once more."))
+            return True
+        if kind == "pin_repeat":
+            self._delete_typed(c)
+            try:
+                self.stepup.hasher.verify(state["hash"], text)
+            except Exception:
+                self._set_state(c, {"await": "pin_new", "chat": state["chat"], "then": state.get("then")})
+                c.say(t(c.lang, "The two PINs differ. Choose a PIN of 4 to 8 digits again."))
+                return True
+            c.user.pin_hash, c.user.pin_failures = state["hash"], 0
+            then = state.get("then")
+            self._set_state(c, None)
+            c.say(t(c.lang, "Your PIN is set."))
+            if then:
+                ch = c.s.get(Challenge, int(then))
+                if ch is not None and ch.status == "open":
+                    self._set_state(c, {"await": "pin", "challenge": ch.id, "chat": c.ev.chat.chat_id})
+                    c.say(t(c.lang, "Now type your PIN to confirm."))
+            return True
+        if kind == "pin":
+            if not self.stepup.valid_pin(text):
+                return False
+            self._delete_typed(c)
+            self._answer_pin(c, int(state["challenge"]), text)
+            return True
+        if kind == "totp":
+            code = text.replace(" ", "")
+            if not code.isdigit():
+                return False
+            self._answer_totp(c, int(state["challenge"]), code)
+            return True
+        if kind == "totp_enrol":
+            code = text.replace(" ", "")
+            if not code.isdigit():
+                return False
+            secret = c.user.totp_pending_secret
+            counter = self.stepup.check_totp(secret, code, c.now, None) if secret else None
+            if counter is None:
+                c.say(t(c.lang, "That code is not right. Send the 6-digit code your app shows now, or /cancel."))
+                return True
+            c.user.totp_secret, c.user.totp_pending_secret, c.user.totp_last_counter = secret, None, counter
+            self._set_state(c, None)
+            c.say(t(c.lang, "One-time codes are on: large or unusual payments will ask for one."))
+            return True
+        if kind == "slot":
+            return self._fill_slot(c, state, text)
+        return False
+
+    def _delete_typed(self, c: Ctx) -> None:
+        if c.ev.message_id:
+            c.replies.append(Reply(ReplyKind.delete, c.ev.chat.chat_id, target_message_id=c.ev.message_id))
+
+    def _fill_slot(self, c: Ctx, state: dict[str, Any], text: str) -> bool:
+        from intents import Intent, parse, parse_amount
+
+        saved = dict(state["intent"])
+        if state["slot"] == "amount":
+            got = parse_amount(text, saved.get("lang") or c.lang)
+            if got is None:
+                full = parse(text, now=c.now, hint_lang=c.lang, directory=self.instruments)
+                if full.intent != "none":
+                    self._set_state(c, None)
+                    return False
+                c.say(t(c.lang, "Write just the amount, e.g. 20 or 20.50, or /cancel."))
+                return True
+            if got.clarify:
+                c.say(t(c.lang, "I'm not sure about the amount. How much exactly? For example 1000 or 1.50."))
+                return True
+            saved["amount"] = str(got.amount)
+            if got.currency:
+                saved["currency"] = got.currency
+        else:
+            handles = [w.lower() for w in text.replace(",", " ").split() if w.startswith("@") and len(w) > 1]
+            if not handles:
+                c.say(t(c.lang, "Write their @username, or /cancel."))
+                return True
+            saved["recipients"] = handles
+        saved["clarify"] = None
+        self._set_state(c, None)
+        intent = Intent.from_json_dict(saved)
+        if intent.amount is None and intent.intent in ("send", "request", "split", "deposit", "withdraw"):
+            self._clarify(c, Intent.from_json_dict({**saved, "clarify": "missing_amount"}))
+            return True
+        if not intent.recipients and intent.intent in ("send", "request", "split"):
+            self._clarify(c, Intent.from_json_dict({**saved, "clarify": "missing_recipient"}))
+            return True
+        self._on_intent_obj(c, intent)
+        return True
+
+    def _on_intent_obj(self, c: Ctx, intent: Any) -> None:
+        handler = {
+            "send": self._intent_send, "request": self._intent_request, "split": self._intent_split,
+            "deposit": self._intent_deposit, "withdraw": self._intent_withdraw,
+        }.get(intent.intent)
+        if handler is not None:
+            handler(c, intent)
+
+    def _on_edit(self, c: Ctx) -> None:
+        """An edited message voids the card it created: the person confirms what they now wrote."""
+        action_id = self._action_id(c, c.ev.message_id or "")
+        a = c.s.get(Action, action_id)
+        if a is not None and a.status in AWAITING:
+            a.status, a.result = "cancelled", "edited"
+            c.say(t(c.lang, "You changed your message, so the earlier card is void. Here is the new one."))
+            c.replies.extend(self._edit_or_send(c.s, f"card:{a.id}", None, t(c.lang, "Void: the message was changed.")))
+            edited = Event(**{**c.ev.__dict__, "event_id": c.ev.event_id + ":edit", "message_id": (c.ev.message_id or "") + "e", "edited": False})
+            self._on_text(Ctx(s=c.s, ev=edited, user=c.user, chat=c.chat, now=c.now, replies=c.replies, after=c.after), (c.ev.text or "").strip())
+
+    # ------------------------------------------------------------------ money intents
+
+    def _action_id(self, c: Ctx, suffix: str) -> str:
+        return f"{c.ev.chat.messenger}:{c.ev.chat.chat_id}:{suffix}"
+
+    def _currency(self, c: Ctx, intent: Any) -> str:
+        return (intent.currency or c.user.currency).upper()
+
+    def _minor(self, c: Ctx, amount: Decimal, currency: str) -> int | None:
+        try:
+            minor = to_minor(amount, currency)
+        except TooPrecise:
+            c.say(t(c.lang, "{currency} has no amounts that small. How much exactly?", currency=currency))
+            return None
+        if minor <= 0:
+            c.say(t(c.lang, "The amount must be more than zero."))
+            return None
+        return minor
+
+    def _limit_ok(self, c: Ctx, minor: int, currency: str) -> bool:
+        limit = self.settings.kyc_tier0_limit if c.user.kyc_tier <= 0 else self.settings.kyc_tier1_limit
+        if c.user.kyc_tier >= 2:
+            return True
+        if minor > to_minor(limit, currency):
+            c.say(t(c.lang, "That is above your limit of {limit} per payment. An operator can raise your tier.",
+                    limit=money_text(to_minor(limit, currency), currency, c.lang)))
+            return False
+        return True
+
+    def _resolve(self, c: Ctx, recipients: tuple[str, ...]) -> list[dict[str, Any]] | None:
+        """Recipients as legs: a known user's id, or a handle whose money waits in escrow."""
+        legs: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for r in recipients:
+            if r == "reply":
+                author = c.ev.reply_to.author if c.ev.reply_to else None
+                if author is None:
+                    c.say(t(c.lang, "Reply to a message of the person you mean, or write their @username."))
+                    return None
+                user = self.directory.user_for(c.s, author, c.now)
+            elif r.startswith("@"):
+                user = self.directory.by_handle(c.s, r[1:])
+                if user is None:
+                    if r[1:] in seen:
+                        continue
+                    seen.add(r[1:])
+                    legs.append({"to_user": None, "handle": r[1:], "label": r, "escrow": True})
+                    continue
+            else:
+                found = self.directory.resolve_name(c.s, c.chat, r)
+                if len(found) != 1:
+                    c.say(t(c.lang, "Who is {name}? Write their @username.", name=r))
+                    return None
+                user = found[0]
+            if user.id == c.user.id:
+                c.say(t(c.lang, "You can't do that with yourself."))
+                return None
+            key = f"u{user.id}"
+            if key in seen:
+                continue
+            seen.add(key)
+            legs.append({"to_user": user.id, "handle": user.handle, "label": display(user), "escrow": False})
+        if not legs:
+            c.say(t(c.lang, "To whom? Write their @username."))
+            return None
+        return legs
+
+    def _intent_send(self, c: Ctx, intent: Any) -> None:
+        cur = self._currency(c, intent)
+        minor = self._minor(c, intent.amount, cur)
+        if minor is None:
+            return
+        legs = self._resolve(c, tuple(intent.recipients))
+        if legs is None:
+            return
+        if not self._limit_ok(c, minor * len(legs), cur):
+            return
+        for leg in legs:
+            leg["amount"] = minor
+        payload: dict[str, Any] = {"kind": "send", "currency": cur, "legs": legs, "note": intent.note, "fee": 0,
+                                   "from_user": c.user.id, "escrow_days": self.settings.escrow_days}
+        if intent.recurrence:
+            payload["recurrence"] = intent.recurrence
+        if intent.when:
+            payload["when"] = intent.when.isoformat()
+        self._propose(c, "send", payload)
+
+    def _intent_request(self, c: Ctx, intent: Any) -> None:
+        cur = self._currency(c, intent)
+        minor = self._minor(c, intent.amount, cur)
+        if minor is None:
+            return
+        legs = self._resolve(c, tuple(intent.recipients))
+        if legs is None:
+            return
+        for leg in legs:
+            leg["amount"] = minor
+        self._propose(c, "request", {"kind": "request", "currency": cur, "legs": legs, "note": intent.note,
+                                     "from_user": c.user.id})
+
+    def _intent_split(self, c: Ctx, intent: Any) -> None:
+        from ledger.money import split_largest_remainder
+
+        cur = self._currency(c, intent)
+        total = self._minor(c, intent.amount, cur)
+        if total is None:
+            return
+        legs = self._resolve(c, tuple(intent.recipients))
+        if legs is None:
+            return
+        keys = [display(c.user)] + [leg["label"] for leg in legs]
+        shares = split_largest_remainder(total, [1] * len(keys), keys)
+        for leg, share in zip(legs, shares[1:], strict=True):
+            leg["amount"] = share
+        self._propose(c, "split", {"kind": "split", "currency": cur, "legs": legs, "note": intent.note,
+                                   "total": total, "own_share": shares[0], "from_user": c.user.id})
+
+    def _intent_deposit(self, c: Ctx, intent: Any) -> None:
+        cur = self._currency(c, intent)
+        minor = self._minor(c, intent.amount, cur)
+        if minor is None or not self._limit_ok(c, minor, cur):
+            return
+        self._propose(c, "deposit", {"kind": "deposit", "currency": cur, "amount": minor, "fee": 0, "from_user": c.user.id})
+
+    def _intent_withdraw(self, c: Ctx, intent: Any) -> None:
+        cur = self._currency(c, intent)
+        minor = self._minor(c, intent.amount, cur)
+        if minor is None or not self._limit_ok(c, minor, cur):
+            return
+        self._propose(c, "withdraw", {"kind": "withdraw", "currency": cur, "amount": minor, "fee": 0, "from_user": c.user.id})
+
+    def _intent_balance(self, c: Ctx, intent: Any) -> None:
+        ledger = self._ledger(c)
+        self._open_wallet(c, c.user, c.user.currency)
+        c.say(self._balance_lines(ledger, c.user, c.lang, only=intent.currency))
+
+    def _balance_lines(self, ledger: Ledger, user: User, lang: str, only: str | None = None) -> str:
+        assert user.id is not None
+        accounts = [a for a in ledger.accounts(owner_of(user.id)) if a.kind == "wallet" and (only is None or a.asset == only.upper())]
+        if not accounts:
+            return t(lang, "You have no {cur} wallet yet.", cur=only or user.currency)
+        bals = ledger.balances([a.id for a in accounts])
+        lines = [t(lang, "Your balance:")]
+        for a in accounts:
+            b = bals[a.id]
+            line = f"  {money_text(b.posted, a.asset, lang)}"
+            if b.debits_pending:
+                line += " " + t(lang, "({amount} on hold)", amount=money_text(b.debits_pending, a.asset, lang))
+            lines.append(line)
+        return "\n".join(lines)
+
+    def _intent_history(self, c: Ctx, intent: Any) -> None:
+        uid = c.user.id
+        assert uid is not None
+        ledger = self._ledger(c)
+        entries = []
+        for a in ledger.accounts(owner_of(uid)):
+            if a.kind != "wallet":
+                continue
+            for line in ledger.statement(a.id):
+                entries.append((line, a.asset))
+        entries.sort(key=lambda e: e[0].at, reverse=True)
+        if not entries:
+            c.say(t(c.lang, "No transactions yet."))
+            return
+        labels = self._account_labels(ledger, [e[0].counterparty_account_id for e in entries[:10]], c.lang)
+        out = [t(c.lang, "Your latest transactions:")]
+        for line, asset in entries[:10]:
+            sign = "+" if line.amount > 0 else "−"
+            out.append(f"{fmt_datetime(_aware(line.at) or line.at, c.lang)}  {sign}{money_text(abs(line.amount), asset, c.lang)}  "
+                       f"{labels.get(line.counterparty_account_id, '')}" + (f" · {line.memo}" if line.memo else ""))
+        c.say("\n".join(out))
+
+    def _account_labels(self, ledger: Ledger, account_ids: list[int], lang: str) -> dict[int, str]:
+        names = {
+            "sandbox_funding": t(lang, "top-up"), "payouts": t(lang, "withdrawal"), "escrow": t(lang, "waiting money"),
+            "fees": t(lang, "fee"), "broker_omnibus": t(lang, "broker"), "fx_liquidity": t(lang, "exchange"),
+        }
+        out: dict[int, str] = {}
+        for aid in set(account_ids):
+            acc = ledger.get_account(aid)
+            if acc is None:
+                continue
+            out[aid] = acc.label or names.get(acc.kind, acc.kind) if acc.owner != "system" else names.get(acc.kind, acc.kind)
+        return out
+
+    # ------------------------------------------------------------------ trading (brokerage port)
+
+    def _intent_trade(self, c: Ctx, intent: Any) -> None:
+        from bot import trading
+
+        trading.propose_order(self, c, intent)
+
+    def _intent_quote(self, c: Ctx, intent: Any) -> None:
+        from bot import trading
+
+        trading.show_quote(self, c, intent)
+
+    def _intent_portfolio(self, c: Ctx, intent: Any) -> None:
+        from bot import trading
+
+        trading.show_portfolio(self, c)
+
+    def _broker_poll(self) -> list[Reply]:
+        from bot import trading
+
+        return trading.poll(self)
+
+    # ------------------------------------------------------------------ proposals and cards
+
+    def _propose(self, c: Ctx, kind: str, payload: dict[str, Any]) -> None:
+        """Make a pending action and show its card with Confirm and Cancel."""
+        action_id = self._action_id(c, c.ev.message_id or c.ev.event_id)
+        if c.s.get(Action, action_id) is not None:
+            return
+        body = canonical(payload)
+        a = Action(id=action_id, kind=kind, initiator_id=c.user.id or 0, messenger=c.ev.chat.messenger,
+                   origin_chat_id=c.ev.chat.chat_id, origin_group=not c.private, payload=body, digest=digest(body),
+                   created_at=c.now, expires_at=c.now + self.ttl, card_chat_id=c.ev.chat.chat_id)
+        c.s.add(a)
+        c.s.flush()
+        confirm = self._token(c, "confirm", action_id=a.id, allowed=c.user.id)
+        cancel = self._token(c, "cancel", action_id=a.id, allowed=c.user.id)
+        labels = commands.labels(c.lang)
+        if c.private:
+            confirm_btn = Button(labels["confirm"], data=confirm)
+        else:
+            confirm_btn = Button(labels["confirm"], start_payload=confirm)
+        text = describe(payload, c.lang)
+        head = t(c.lang, "Please check:") if c.private else t(c.lang, "{who}, please check:", who=display(c.user))
+        tail = "" if c.private or not needs_stepup(kind) else "\n" + t(c.lang, "Confirm opens our private chat, where you give your PIN.")
+        c.say(f"{head}\n{text}{tail}", buttons=((confirm_btn, Button(labels["cancel"], data=cancel)),), ref=f"card:{a.id}")
+
+    def _on_press(self, c: Ctx) -> None:
+        assert c.ev.press is not None
+        self._use_token(c, c.ev.press.data, via_link=False)
+
+    def _use_token(self, c: Ctx, token: str, *, via_link: bool) -> None:
+        tok = c.s.get(PressToken, token)
+        if tok is None:
+            c.answer(t(c.lang, "This button is no longer valid."))
+            return
+        if tok.allowed_user_id is not None and tok.allowed_user_id != c.user.id:
+            owner = c.s.get(User, tok.allowed_user_id)
+            c.answer(t(c.lang, "Only {who} can use this button.", who=display(owner) if owner else "?"))
+            return
+        if _aware(tok.expires_at) and c.now > _aware(tok.expires_at):  # type: ignore[operator]
+            c.answer(t(c.lang, "This card has expired. Nothing was done."))
+            return
+        if tok.choice in ("pay", "decline"):
+            self._on_request_press(c, tok, via_link)
+            return
+        if tok.single_use:
+            claimed = c.s.execute(
+                sa.update(PressToken).where(col(PressToken.token) == token, col(PressToken.used_at).is_(None)).values(used_at=c.now)
+            ).rowcount  # type: ignore[attr-defined]
+            if claimed != 1:
+                c.answer(t(c.lang, "Already done."), alert=False)
+                if tok.choice == "confirm":
+                    self._remind_stepup(c, tok.action_id)
+                return
+        a = c.s.get(Action, tok.action_id) if tok.action_id else None
+        if a is None:
+            c.answer(t(c.lang, "This button is no longer valid."))
+            return
+        if tok.choice == "cancel":
+            if a.status in AWAITING:
+                a.status, a.result = "cancelled", "by_user"
+                self._close_challenges(c, a.id)
+                c.answer(t(c.lang, "Cancelled."), alert=False)
+                c.replies.extend(self._edit_or_send(c.s, f"card:{a.id}", None, t(c.lang, "Cancelled: nothing was done.")))
+            else:
+                c.answer(t(c.lang, "Too late to cancel: it is {status}.", status=t(c.lang, a.status)))
+            return
+        if tok.choice == "confirm":
+            if not via_link:
+                c.answer(t(c.lang, "Confirmed. Check our private chat."), alert=False) if not c.private else c.answer(t(c.lang, "Confirmed."), alert=False)
+            self._confirm(c, a)
+
+    def _remind_stepup(self, c: Ctx, action_id: str | None) -> None:
+        a = c.s.get(Action, action_id) if action_id else None
+        if a is not None and a.status == "awaiting_stepup" and c.private:
+            c.say(t(c.lang, "Type your PIN to confirm."))
+
+    def _expire(self, c: Ctx, a: Action) -> None:
+        a.status, a.result = "expired", "expired"
+        self._close_challenges(c, a.id)
+        c.answer(t(c.lang, "This card has expired. Nothing was done."))
+        c.replies.extend(self._edit_or_send(c.s, f"card:{a.id}", None, t(c.lang, "Expired: nothing was done.")))
+
+    def _confirm(self, c: Ctx, a: Action) -> None:
+        if a.status not in AWAITING:
+            c.answer(t(c.lang, "This card is already {status}.", status=t(c.lang, a.status)))
+            return
+        if c.now > (_aware(a.expires_at) or c.now):
+            self._expire(c, a)
+            return
+        if digest(a.payload) != a.digest:
+            a.status, a.result = "cancelled", "tampered"
+            c.answer(t(c.lang, "This card changed after it was shown, so it is void. Nothing was done."))
+            return
+        if not needs_stepup(a.kind):
+            a.status = "executing"
+            c.after.append(lambda: self._execute(a.id))
+            return
+        if a.status == "awaiting_stepup":
+            self._remind_stepup(c, a.id)
+            return
+        locked = self.stepup.locked(c.user, c.now)
+        if locked is not None:
+            c.say(t(c.lang, "Confirmations are locked until {time} after too many wrong PINs.", time=fmt_datetime(locked, c.lang)),
+                  chat_id=c.user.private_chat_id)
+            return
+        payload = json.loads(a.payload)
+        method = self.policy.method(PolicyInput(
+            kind=a.kind, amount_major=self._amount_major(payload), new_payee=self._new_payee(c, payload),
+            from_group=a.origin_group, recent_count=self._recent_count(c), totp_enrolled=bool(c.user.totp_secret)))
+        ch = Challenge(action_id=a.id, user_id=c.user.id or 0, digest=a.digest, method=method, created_at=c.now,
+                       expires_at=_aware(a.expires_at) or c.now)
+        c.s.add(ch)
+        c.s.flush()
+        a.status, a.stepup_method = "awaiting_stepup", method
+        dm = c.user.private_chat_id
+        if dm is None:
+            c.answer(t(c.lang, "Open a private chat with me first (send /start there), then press Confirm again."))
+            a.status = "awaiting_confirm"
+            return
+        summary = describe(json.loads(a.payload), c.lang)
+        if not c.user.pin_hash:
+            self._set_state(c, {"await": "pin_new", "chat": dm, "then": ch.id})
+            c.say(t(c.lang, "To confirm:\n{summary}\n\nYou need a PIN first. Choose a PIN of 4 to 8 digits.", summary=summary), chat_id=dm)
+            return
+        self._set_state(c, {"await": "pin", "challenge": ch.id, "chat": dm})
+        c.say(t(c.lang, "To confirm:\n{summary}\n\nType your PIN. I delete it from the chat right away.", summary=summary), chat_id=dm)
+
+    def _amount_major(self, payload: dict[str, Any]) -> Decimal:
+        from ledger.money import from_minor
+
+        cur = payload.get("currency", "USD")
+        if "legs" in payload:
+            return from_minor(sum(int(leg["amount"]) for leg in payload["legs"]), cur)
+        if "amount" in payload:
+            return from_minor(int(payload["amount"]), cur)
+        if payload.get("estimate") is not None:
+            return from_minor(int(payload["estimate"]), cur)
+        return Decimal(0)
+
+    def _new_payee(self, c: Ctx, payload: dict[str, Any]) -> bool:
+        targets = {leg.get("to_user") for leg in payload.get("legs", [])}
+        if not targets:
+            return False
+        done = c.s.exec(select(Action).where(Action.initiator_id == c.user.id, Action.status == "executed", Action.kind == "send")).all()
+        paid: set[Any] = set()
+        for a in done:
+            paid |= {leg.get("to_user") for leg in json.loads(a.payload).get("legs", [])}
+        return not targets <= paid
+
+    def _recent_count(self, c: Ctx) -> int:
+        since = c.now - timedelta(seconds=self.settings.stepup_velocity_window_seconds)
+        rows = c.s.exec(select(sa.func.count()).select_from(Action).where(
+            Action.initiator_id == c.user.id, col(Action.created_at) >= since, Action.status == "executed")).one()
+        return int(rows)
+
+    def _close_challenges(self, c: Ctx, action_id: str) -> None:
+        for ch in c.s.exec(select(Challenge).where(Challenge.action_id == action_id, Challenge.status == "open")).all():
+            ch.status = "expired"
+            state = self._get_state(c)
+            if state and state.get("challenge") == ch.id:
+                self._set_state(c, None)
+
+    def _challenge_action(self, c: Ctx, challenge_id: int) -> tuple[Challenge, Action] | None:
+        ch = c.s.get(Challenge, challenge_id)
+        a = c.s.get(Action, ch.action_id) if ch is not None else None
+        if ch is None or a is None or ch.status != "open" or ch.user_id != c.user.id:
+            self._set_state(c, None)
+            c.say(t(c.lang, "There is nothing waiting for your PIN."))
+            return None
+        if c.now > (_aware(ch.expires_at) or c.now) or a.status != "awaiting_stepup":
+            ch.status = "expired"
+            self._set_state(c, None)
+            if a.status in AWAITING:
+                self._expire(c, a)
+            else:
+                c.say(t(c.lang, "This confirmation is no longer open. Nothing was done."))
+            return None
+        if digest(a.payload) != ch.digest or a.digest != ch.digest:
+            ch.status, a.status, a.result = "failed", "cancelled", "tampered"
+            self._set_state(c, None)
+            c.say(t(c.lang, "This card changed after it was shown, so it is void. Nothing was done."))
+            return None
+        return ch, a
+
+    def _answer_pin(self, c: Ctx, challenge_id: int, pin: str) -> None:
+        found = self._challenge_action(c, challenge_id)
+        if found is None:
+            return
+        ch, a = found
+        result = self.stepup.check_pin(c.user, pin, c.now)
+        if result.status == PinCheck.wrong:
+            c.say(t(c.lang, "Wrong PIN. {n} tries left.", n=result.tries_left))
+            return
+        if result.status in (PinCheck.locked, PinCheck.no_pin):
+            ch.status, a.status, a.result = "failed", "cancelled", "stepup_locked"
+            self._set_state(c, None)
+            until = result.locked_until or c.now
+            c.say(t(c.lang, "Too many wrong PINs: confirmations are locked until {time}. Nothing was done.",
+                    time=fmt_datetime(until, c.lang)))
+            c.replies.extend(self._edit_or_send(c.s, f"card:{a.id}", None, t(c.lang, "Cancelled: the PIN check failed.")))
+            return
+        ch.pin_ok = True
+        if ch.method == "pin+totp":
+            self._set_state(c, {"await": "totp", "challenge": ch.id, "chat": c.ev.chat.chat_id})
+            c.say(t(c.lang, "Now send the 6-digit code from your authenticator app."))
+            return
+        self._pass(c, ch, a)
+
+    def _answer_totp(self, c: Ctx, challenge_id: int, code: str) -> None:
+        found = self._challenge_action(c, challenge_id)
+        if found is None:
+            return
+        ch, a = found
+        secret = c.user.totp_secret
+        counter = self.stepup.check_totp(secret, code, c.now, c.user.totp_last_counter) if secret else None
+        if counter is None or not ch.pin_ok:
+            result = self.stepup.check_pin(c.user, "\x00invalid", c.now)  # counts as a failed answer
+            if result.status == PinCheck.locked:
+                ch.status, a.status, a.result = "failed", "cancelled", "stepup_locked"
+                self._set_state(c, None)
+                c.say(t(c.lang, "Too many wrong answers: confirmations are locked. Nothing was done."))
+                return
+            c.say(t(c.lang, "That code is not right or was already used. Send the current code."))
+            return
+        c.user.totp_last_counter = counter
+        self._pass(c, ch, a)
+
+    def _pass(self, c: Ctx, ch: Challenge, a: Action) -> None:
+        claimed = c.s.execute(
+            sa.update(Challenge).where(col(Challenge.id) == ch.id, col(Challenge.status) == "open").values(status="passed")
+        ).rowcount  # type: ignore[attr-defined]
+        self._set_state(c, None)
+        if claimed != 1:
+            return
+        moved = c.s.execute(
+            sa.update(Action).where(col(Action.id) == a.id, col(Action.status) == "awaiting_stepup").values(status="executing")
+        ).rowcount  # type: ignore[attr-defined]
+        if moved != 1:
+            return
+        c.s.expire(a)
+        c.say(t(c.lang, "PIN accepted. Working on it…"))
+        action_id = a.id
+        c.after.append(lambda: self._execute(action_id))
+
+    def _cancel_pending(self, c: Ctx) -> None:
+        self._set_state(c, None)
+        pending = c.s.exec(select(Action).where(Action.initiator_id == c.user.id, col(Action.status).in_(AWAITING))).all()
+        for a in pending:
+            a.status, a.result = "cancelled", "by_user"
+            self._close_challenges(c, a.id)
+            c.replies.extend(self._edit_or_send(c.s, f"card:{a.id}", None, t(c.lang, "Cancelled: nothing was done.")))
+        c.say(t(c.lang, "Cancelled {n} pending action(s).", n=len(pending)) if pending else t(c.lang, "Nothing to cancel."))
+
+    # ------------------------------------------------------------------ execution (after commit)
+
+    def _execute(self, action_id: str) -> list[Reply]:
+        with Session(self.db, expire_on_commit=False) as s:
+            a = s.get(Action, action_id)
+            if a is None or a.status != "executing":
+                return []
+            payload = json.loads(a.payload)
+            kind = a.kind
+            s.rollback()
+        if kind == "send" and (payload.get("recurrence") or payload.get("when")):
+            outcome = Outcome(True, "scheduled")
+        elif kind in ("request", "split"):
+            outcome = Outcome(True, "ok")
+        elif kind in ("buy", "sell"):
+            from bot import trading
+
+            outcome = trading.execute_order(self, action_id, payload)
+        else:
+            outcome = self.executor.run(action_id, kind, payload)
+        return self._record(action_id, payload, outcome)
+
+    def _record(self, action_id: str, payload: dict[str, Any], outcome: Outcome) -> list[Reply]:
+        now = self.clock()
+        with Session(self.db, expire_on_commit=False) as s:
+            moved = s.execute(
+                sa.update(Action).where(col(Action.id) == action_id, col(Action.status) == "executing").values(
+                    status="executed" if outcome.ok else "failed", result=outcome.code, done_at=now)
+            ).rowcount  # type: ignore[attr-defined]
+            if moved != 1:
+                s.rollback()
+                return []
+            a = s.get(Action, action_id)
+            assert a is not None
+            user = s.get(User, a.initiator_id)
+            assert user is not None
+            replies = self._after_record(s, a, user, payload, outcome, now)
+            s.commit()
+        return replies
+
+    def _after_record(self, s: Session, a: Action, user: User, payload: dict[str, Any], outcome: Outcome, now: datetime) -> list[Reply]:
+        lang = user.lang
+        replies: list[Reply] = []
+        summary = describe(payload, lang)
+        if not outcome.ok:
+            reason = self._reason(outcome.code, lang)
+            text = t(lang, "Not done: {reason}", reason=reason) + "\n" + summary
+            replies += self._edit_or_send(s, f"card:{a.id}", a.card_chat_id, text)
+            if user.private_chat_id and user.private_chat_id != a.card_chat_id:
+                replies.append(Reply(ReplyKind.message, user.private_chat_id, text))
+            return replies
+        kind = a.kind
+        if kind == "send" and (payload.get("recurrence") or payload.get("when")):
+            self._make_schedule(s, a, user, payload, now)
+            done = t(lang, "Scheduled ✅") + "\n" + summary
+        elif kind in ("request", "split"):
+            return self._make_requests(s, a, user, payload, now)
+        elif kind in ("buy", "sell"):
+            from bot import trading
+
+            return trading.after_order(self, s, a, user, payload, outcome, now)
+        else:
+            done = t(lang, "Done ✅") + "\n" + summary
+            if kind == "send":
+                self._record_escrow(s, a, user, payload, now)
+                replies += self._notify_recipients(s, user, payload)
+            if kind == "pay_request":
+                replies += self._request_paid(s, payload, now)
+        replies += self._edit_or_send(s, f"card:{a.id}", a.card_chat_id, done)
+        if user.private_chat_id and user.private_chat_id != a.card_chat_id:
+            replies.append(Reply(ReplyKind.message, user.private_chat_id, done))
+        return replies
+
+    def _reason(self, code: str, lang: str) -> str:
+        return {
+            "exceeds_credits": t(lang, "not enough money in your wallet. Top up first, e.g. \"top up $50\"."),
+            "insufficient_funds": t(lang, "not enough money in your wallet. Top up first, e.g. \"top up $50\"."),
+            "funding_declined": t(lang, "the funding source declined it."),
+            "insufficient_buying_power": t(lang, "not enough cash for this order."),
+            "no_position": t(lang, "you don't hold enough of it."),
+        }.get(code, code.replace("_", " "))
+
+    def _notify_recipients(self, s: Session, sender: User, payload: dict[str, Any]) -> list[Reply]:
+        out: list[Reply] = []
+        cur = payload["currency"]
+        for leg in payload["legs"]:
+            if leg.get("to_user") is None:
+                continue
+            other = s.get(User, leg["to_user"])
+            if other is None or not other.private_chat_id:
+                continue
+            note = payload.get("note")
+            text = t(other.lang, "{who} sent you {amount}.", who=display(sender), amount=money_text(int(leg["amount"]), cur, other.lang))
+            if note:
+                text += " " + t(other.lang, "Note: {note}", note=note)
+            out.append(Reply(ReplyKind.message, other.private_chat_id, text))
+        return out
+
+    def _record_escrow(self, s: Session, a: Action, user: User, payload: dict[str, Any], now: datetime) -> None:
+        for i, leg in enumerate(payload["legs"]):
+            if not leg.get("escrow"):
+                continue
+            s.add(Escrow(action_id=a.id, leg=i, sender_id=user.id or 0, handle=leg["handle"], amount=int(leg["amount"]),
+                         currency=payload["currency"], transfer_id=f"{a.id}:{i}",
+                         expires_at=now + timedelta(days=self.settings.escrow_days)))
+
+    # ------------------------------------------------------------------ requests and splits
+
+    def _make_requests(self, s: Session, a: Action, user: User, payload: dict[str, Any], now: datetime) -> list[Reply]:
+        lang = user.lang
+        replies: list[Reply] = []
+        cur = payload["currency"]
+        reqs: list[PaymentRequest] = []
+        for leg in payload["legs"]:
+            req = PaymentRequest(action_id=a.id, requester_id=user.id or 0, payer_id=leg.get("to_user"),
+                                 payer_handle=leg.get("handle"), amount=int(leg["amount"]), currency=cur,
+                                 note=payload.get("note"), chat_id=a.origin_chat_id, created_at=now)
+            s.add(req)
+            reqs.append(req)
+        s.flush()
+        if a.origin_group:
+            replies += self._group_request_card(s, a, user, reqs, now, new=True)
+        else:
+            replies += self._edit_or_send(s, f"card:{a.id}", a.card_chat_id, t(lang, "Request sent ✅") + "\n" + describe(payload, lang))
+            for req in reqs:
+                payer = s.get(User, req.payer_id) if req.payer_id else None
+                if payer is not None and payer.private_chat_id:
+                    replies += self._dm_request_card(s, req, user, payer, now)
+        return replies
+
+    def _group_request_card(self, s: Session, a: Action, requester: User, reqs: list[PaymentRequest], now: datetime, *, new: bool) -> list[Reply]:
+        lang = requester.lang
+        lines = [t(lang, "{who} asks:", who=display(requester))]
+        for req in reqs:
+            payer = s.get(User, req.payer_id) if req.payer_id else None
+            label = display(payer) if payer else "@" + (req.payer_handle or "?")
+            mark = {"paid": " ✅", "declined": " ✗"}.get(req.status, "")
+            lines.append(f"  • {label}: {money_text(req.amount, req.currency, lang)}{mark}")
+        if reqs and reqs[0].note:
+            lines.append(t(lang, "Note: {note}", note=reqs[0].note))
+        open_left = any(r.status == "open" for r in reqs)
+        buttons: tuple[tuple[Button, ...], ...] = ()
+        if open_left:
+            labels = commands.labels(lang)
+            pay = self._raw_token(s, "pay", action_id=a.id, now=now)
+            decline = self._raw_token(s, "decline", action_id=a.id, now=now)
+            buttons = ((Button(labels["pay"], start_payload=pay), Button(labels["decline"], data=decline)),)
+        else:
+            lines.append(t(lang, "All settled."))
+        return self._edit_or_send(s, f"card:{a.id}", a.card_chat_id, "\n".join(lines), buttons)
+
+    def _raw_token(self, s: Session, choice: str, *, now: datetime, action_id: str | None = None,
+                   request_id: int | None = None, allowed: int | None = None) -> str:
+        token = secrets.token_urlsafe(16)
+        s.add(PressToken(token=token, action_id=action_id, request_id=request_id, choice=choice, allowed_user_id=allowed,
+                         single_use=False, expires_at=now + timedelta(days=self.settings.escrow_days)))
+        return token
+
+    def _dm_request_card(self, s: Session, req: PaymentRequest, requester: User, payer: User, now: datetime) -> list[Reply]:
+        lang = payer.lang
+        labels = commands.labels(lang)
+        pay = self._raw_token(s, "pay", request_id=req.id, allowed=payer.id, now=now)
+        decline = self._raw_token(s, "decline", request_id=req.id, allowed=payer.id, now=now)
+        text = t(lang, "{who} asks you for {amount}.", who=display(requester), amount=money_text(req.amount, req.currency, lang))
+        if req.note:
+            text += "\n" + t(lang, "Note: {note}", note=req.note)
+        assert payer.private_chat_id is not None
+        return [Reply(ReplyKind.message, payer.private_chat_id, text,
+                      ((Button(labels["pay"], data=pay), Button(labels["decline"], data=decline)),), ref=f"req:{req.id}")]
+
+    def _deliver_waiting_requests(self, c: Ctx) -> None:
+        if not c.user.handle:
+            return
+        rows = c.s.exec(select(PaymentRequest).where(PaymentRequest.status == "open", col(PaymentRequest.payer_id).is_(None),
+                                                     PaymentRequest.payer_handle == c.user.handle)).all()
+        for req in rows:
+            req.payer_id = c.user.id
+        mine = c.s.exec(select(PaymentRequest).where(PaymentRequest.status == "open", PaymentRequest.payer_id == c.user.id)).all()
+        for req in mine:
+            if self._sent(c.s, f"req:{req.id}") is not None:
+                continue
+            a = c.s.get(Action, req.action_id)
+            if a is not None and a.origin_group:
+                continue
+            requester = c.s.get(User, req.requester_id)
+            if requester is not None:
+                c.replies.extend(self._dm_request_card(c.s, req, requester, c.user, c.now))
+
+    def _on_request_press(self, c: Ctx, tok: PressToken, via_link: bool) -> None:
+        if tok.request_id is not None:
+            req = c.s.get(PaymentRequest, tok.request_id)
+        else:
+            req = c.s.exec(select(PaymentRequest).where(PaymentRequest.action_id == tok.action_id,
+                                                        PaymentRequest.payer_id == c.user.id)).first()
+            if req is None and c.user.handle:
+                req = c.s.exec(select(PaymentRequest).where(PaymentRequest.action_id == tok.action_id,
+                                                            PaymentRequest.payer_handle == c.user.handle)).first()
+                if req is not None:
+                    req.payer_id = c.user.id
+        if req is None:
+            c.answer(t(c.lang, "This request is not for you."))
+            return
+        if req.status != "open":
+            c.answer(t(c.lang, "This request is already {status}.", status=t(c.lang, req.status)))
+            return
+        requester = c.s.get(User, req.requester_id)
+        assert requester is not None
+        if tok.choice == "decline":
+            req.status, req.done_at = "declined", c.now
+            c.answer(t(c.lang, "Declined."), alert=False)
+            c.replies.extend(self._refresh_request_cards(c.s, req, c.now))
+            if requester.private_chat_id:
+                c.say(t(requester.lang, "{who} declined your request of {amount}.", who=display(c.user),
+                        amount=money_text(req.amount, req.currency, requester.lang)), chat_id=requester.private_chat_id)
+            return
+        if not c.private and not via_link:
+            c.answer(t(c.lang, "Open our private chat to pay."))
+            return
+        action_id = f"pay:{req.id}"
+        a = c.s.get(Action, action_id)
+        payload = {"kind": "pay_request", "currency": req.currency, "amount": req.amount, "request_id": req.id,
+                   "to_user": requester.id, "to_label": display(requester), "note": req.note, "fee": 0, "from_user": c.user.id}
+        if a is None or a.status in ("cancelled", "expired", "failed"):
+            if a is not None:
+                c.s.delete(a)
+                c.s.flush()
+            body = canonical(payload)
+            a = Action(id=action_id, kind="pay_request", initiator_id=c.user.id or 0, messenger=c.ev.chat.messenger,
+                       origin_chat_id=c.ev.chat.chat_id, origin_group=False, payload=body, digest=digest(body),
+                       created_at=c.now, expires_at=c.now + self.ttl, card_chat_id=c.user.private_chat_id)
+            c.s.add(a)
+            c.s.flush()
+        if not via_link:
+            c.answer(t(c.lang, "OK"), alert=False)
+        self._confirm(c, a)
+
+    def _refresh_request_cards(self, s: Session, req: PaymentRequest, now: datetime) -> list[Reply]:
+        a = s.get(Action, req.action_id)
+        requester = s.get(User, req.requester_id)
+        if a is None or requester is None:
+            return []
+        if a.origin_group:
+            reqs = list(s.exec(select(PaymentRequest).where(PaymentRequest.action_id == a.id).order_by(col(PaymentRequest.id))).all())
+            return self._group_request_card(s, a, requester, reqs, now, new=False)
+        payer = s.get(User, req.payer_id) if req.payer_id else None
+        lang = payer.lang if payer else requester.lang
+        word = {"paid": t(lang, "Paid ✅"), "declined": t(lang, "Declined")}.get(req.status, req.status)
+        sent = self._sent(s, f"req:{req.id}")
+        if sent is None:
+            return []
+        return [Reply(ReplyKind.edit, sent.chat_id, f"{word}: {money_text(req.amount, req.currency, lang)} → {display(requester)}",
+                      target_message_id=sent.message_id)]
+
+    def _request_paid(self, s: Session, payload: dict[str, Any], now: datetime) -> list[Reply]:
+        req = s.get(PaymentRequest, payload["request_id"])
+        if req is None:
+            return []
+        req.status, req.done_at = "paid", now
+        out = self._refresh_request_cards(s, req, now)
+        requester = s.get(User, req.requester_id)
+        payer = s.get(User, req.payer_id) if req.payer_id else None
+        if requester is not None and requester.private_chat_id:
+            out.append(Reply(ReplyKind.message, requester.private_chat_id,
+                             t(requester.lang, "{who} paid you {amount}.", who=display(payer) if payer else "?",
+                               amount=money_text(req.amount, req.currency, requester.lang))))
+        return out
+
+    # ------------------------------------------------------------------ wallets and escrow
+
+    def _open_wallet(self, c: Ctx, user: User, currency: str) -> None:
+        assert user.id is not None
+        ledger = self._ledger(c)
+        ledger.open_account(owner_of(user.id), currency, "wallet", label=display(user))
+        if user.handle:
+            ledger.set_label(owner_of(user.id), display(user))
+
+    def _claim_escrow(self, c: Ctx) -> None:
+        if not c.user.handle:
+            return
+        rows = c.s.exec(select(Escrow).where(Escrow.handle == c.user.handle, Escrow.status == "held")).all()
+        if not rows:
+            return
+        claims = [(r.id, r.amount, r.currency, r.transfer_id) for r in rows]
+        uid = c.user.id
+        assert uid is not None
+        ledger = self._ledger(c)
+        from ledger import TransferSpec
+
+        claimed: list[tuple[int, int, str]] = []
+        for eid, amount, cur, _tid in claims:
+            wallet = ledger.open_account(owner_of(uid), cur, "wallet", label=display(c.user))
+            escrow = ledger.system_account("escrow", cur)
+            res = ledger.create_transfer(TransferSpec(id=f"escrow:{eid}:claim", debit_account_id=escrow.id,
+                                                      credit_account_id=wallet.id, amount=amount, memo="escrow claim"))
+            if res.ok:
+                claimed.append((eid, amount, cur))
+        for eid, amount, cur in claimed:
+            row = c.s.get(Escrow, eid)
+            if row is not None and row.status == "held":
+                row.status, row.done_at = "claimed", c.now
+                sender = c.s.get(User, row.sender_id)
+                c.say(t(c.lang, "{who} sent you {amount}. It is in your wallet now.", who=display(sender) if sender else "?",
+                        amount=money_text(amount, cur, c.lang)))
+
+    def _escrow_due(self, now: datetime) -> list[Reply]:
+        from ledger import TransferSpec
+
+        replies: list[Reply] = []
+        with Session(self.db, expire_on_commit=False) as s:
+            due = [(e.id, e.sender_id, e.amount, e.currency, e.handle) for e in s.exec(select(Escrow).where(Escrow.status == "held")).all()
+                   if (_aware(e.expires_at) or now) <= now]
+            s.rollback()
+        for eid, sender_id, amount, cur, handle in due:
+            wallet = self.ledger.open_account(owner_of(sender_id), cur, "wallet")
+            escrow = self.ledger.system_account("escrow", cur)
+            res = self.ledger.create_transfer(TransferSpec(id=f"escrow:{eid}:return", debit_account_id=escrow.id,
+                                                           credit_account_id=wallet.id, amount=amount, memo="escrow return"))
+            if not res.ok:
+                log.error("escrow return %s failed: %s", eid, res.result)
+                continue
+            with Session(self.db, expire_on_commit=False) as s:
+                row = s.get(Escrow, eid)
+                if row is None or row.status != "held":
+                    continue
+                row.status, row.done_at = "returned", now
+                sender = s.get(User, sender_id)
+                if sender is not None and sender.private_chat_id:
+                    replies.append(Reply(ReplyKind.message, sender.private_chat_id,
+                                         t(sender.lang, "@{handle} did not claim {amount} in time, so it is back in your wallet.",
+                                           handle=handle, amount=money_text(amount, cur, sender.lang))))
+                s.commit()
+        return replies
+
+    # ------------------------------------------------------------------ schedules
+
+    def _make_schedule(self, s: Session, a: Action, user: User, payload: dict[str, Any], now: datetime) -> None:
+        from bot.schedules import first_run
+
+        s.add(Schedule(action_id=a.id, user_id=user.id or 0, rrule=payload.get("recurrence"), payload=a.payload,
+                       next_run=first_run(payload, now), created_at=now))
+
+    def _schedules_due(self, now: datetime) -> list[Reply]:
+        from bot.schedules import next_run
+
+        replies: list[Reply] = []
+        for _ in range(1000):
+            with Session(self.db, expire_on_commit=False) as s:
+                row = s.exec(select(Schedule).where(Schedule.active == True, col(Schedule.next_run).is_not(None))  # noqa: E712
+                             .order_by(col(Schedule.next_run))).first()
+                if row is None or (_aware(row.next_run) or now) > now:
+                    break
+                sid, run_at, payload = row.id, _aware(row.next_run), json.loads(row.payload)
+                action_id, user_id = row.action_id, row.user_id
+                s.rollback()
+            assert run_at is not None
+            occurrence = f"{action_id}@{run_at.date().isoformat()}"
+            outcome = self.executor.run(occurrence, "send", {**payload, "recurrence": None, "when": None})
+            with Session(self.db, expire_on_commit=False) as s:
+                row = s.get(Schedule, sid)
+                if row is None or _aware(row.next_run) != run_at:
+                    continue
+                nxt = next_run(row.rrule, run_at) if row.rrule else None
+                row.next_run = nxt
+                row.active = nxt is not None
+                user = s.get(User, user_id)
+                if user is not None and user.private_chat_id:
+                    lang = user.lang
+                    what = describe({**payload, "recurrence": None, "when": None}, lang)
+                    text = (t(lang, "Scheduled payment done ✅") if outcome.ok else
+                            t(lang, "Scheduled payment not done: {reason}", reason=self._reason(outcome.code, lang)))
+                    replies.append(Reply(ReplyKind.message, user.private_chat_id, f"{text}\n{what}"))
+                if outcome.ok:
+                    fake = Action(id=occurrence, kind="send", initiator_id=user_id, messenger="", origin_chat_id="", payload="",
+                                  digest="", created_at=now, expires_at=now)
+                    self._record_escrow(s, fake, user or User(id=user_id, created_at=now), payload, now)
+                    if user is not None:
+                        replies += self._notify_recipients(s, user, payload)
+                s.commit()
+        return replies
+
+    # ------------------------------------------------------------------ expiry and recovery
+
+    def _expire_actions(self, now: datetime) -> list[Reply]:
+        replies: list[Reply] = []
+        with Session(self.db, expire_on_commit=False) as s:
+            rows = s.exec(select(Action).where(col(Action.status).in_(AWAITING), col(Action.expires_at) <= now)).all()
+            for a in rows:
+                if (_aware(a.expires_at) or now) > now:
+                    continue
+                a.status, a.result = "expired", "expired"
+                for ch in s.exec(select(Challenge).where(Challenge.action_id == a.id, Challenge.status == "open")).all():
+                    ch.status = "expired"
+                user = s.get(User, a.initiator_id)
+                lang = user.lang if user else "en"
+                replies += self._edit_or_send(s, f"card:{a.id}", None, t(lang, "Expired: nothing was done."))
+            s.commit()
+        return replies
+
+    def _resume_executing(self) -> list[Reply]:
+        with Session(self.db) as s:
+            ids = [a.id for a in s.exec(select(Action).where(Action.status == "executing")).all()]
+        replies: list[Reply] = []
+        for action_id in ids:
+            replies += self._execute(action_id)
+        return replies

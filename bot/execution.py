@@ -1,0 +1,95 @@
+"""Executing confirmed money actions on the ledger, with transfer ids derived from the action."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.directory import owner_of
+from bot.funding import FundingPort
+from ledger import Ledger, ResultCode, TransferFlag, TransferSpec
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened: ok, and a code (a ledger result code or our own)."""
+
+    ok: bool
+    code: str
+    detail: str = ""
+
+
+class Executor:
+    """Runs the ledger side of an action; running it twice changes nothing (ids derive from the action)."""
+
+    def __init__(self, *, ledger: Ledger, funding: FundingPort, broker: Any = None) -> None:
+        self.ledger = ledger
+        self.funding = funding
+        self.broker = broker
+
+    def wallet(self, user_id: int, currency: str) -> int:
+        """The id of a user's wallet in a currency, opened on first use."""
+        return self.ledger.open_account(owner_of(user_id), currency, "wallet").id
+
+    def run(self, action_id: str, kind: str, payload: dict[str, Any]) -> Outcome:
+        """Move the money of a confirmed action."""
+        if kind == "send":
+            return self._send(action_id, payload)
+        if kind == "deposit":
+            return self._deposit(action_id, payload)
+        if kind == "withdraw":
+            return self._withdraw(action_id, payload)
+        if kind == "pay_request":
+            return self._pay_request(action_id, payload)
+        return Outcome(False, "unknown_action")
+
+    def _commit(self, specs: list[TransferSpec]) -> Outcome:
+        results = self.ledger.create_transfers(specs)
+        if all(r.ok for r in results):
+            return Outcome(True, "ok")
+        first = next(r for r in results if not r.ok and r.result != ResultCode.linked_event_failed) if any(
+            r.result != ResultCode.linked_event_failed for r in results if not r.ok) else results[0]
+        return Outcome(False, str(first.result.value))
+
+    def _send(self, action_id: str, payload: dict[str, Any]) -> Outcome:
+        cur = payload["currency"]
+        source = self.wallet(int(payload["from_user"]), cur)
+        specs: list[TransferSpec] = []
+        legs = payload["legs"]
+        for i, leg in enumerate(legs):
+            if leg.get("to_user") is not None:
+                target = self.wallet(int(leg["to_user"]), cur)
+            else:
+                target = self.ledger.system_account("escrow", cur).id
+            flags = TransferFlag.LINKED if i < len(legs) - 1 else TransferFlag.NONE
+            specs.append(TransferSpec(id=f"{action_id}:{i}", debit_account_id=source, credit_account_id=target,
+                                      amount=int(leg["amount"]), flags=flags, memo=payload.get("note")))
+        return self._commit(specs)
+
+    def _deposit(self, action_id: str, payload: dict[str, Any]) -> Outcome:
+        cur, amount, uid = payload["currency"], int(payload["amount"]), int(payload["from_user"])
+        got = self.funding.collect(action_id, owner_of(uid), amount, cur)
+        if not got.ok:
+            return Outcome(False, "funding_declined", got.reason or "")
+        source = self.ledger.system_account("sandbox_funding", cur).id
+        return self._commit([TransferSpec(id=f"{action_id}:0", debit_account_id=source,
+                                          credit_account_id=self.wallet(uid, cur), amount=amount, memo="top-up")])
+
+    def _withdraw(self, action_id: str, payload: dict[str, Any]) -> Outcome:
+        cur, amount, uid = payload["currency"], int(payload["amount"]), int(payload["from_user"])
+        sink = self.ledger.system_account("payouts", cur).id
+        out = self._commit([TransferSpec(id=f"{action_id}:0", debit_account_id=self.wallet(uid, cur),
+                                         credit_account_id=sink, amount=amount, memo="withdrawal")])
+        if not out.ok:
+            return out
+        paid = self.funding.payout(action_id, owner_of(uid), amount, cur)
+        if not paid.ok:
+            back = self.ledger.reverse(f"{action_id}:0", f"{action_id}:0:reversal", memo="payout declined")
+            return Outcome(False, "funding_declined", str(back.result.value))
+        return out
+
+    def _pay_request(self, action_id: str, payload: dict[str, Any]) -> Outcome:
+        cur, amount = payload["currency"], int(payload["amount"])
+        return self._commit([TransferSpec(id=f"{action_id}:0", debit_account_id=self.wallet(int(payload["from_user"]), cur),
+                                          credit_account_id=self.wallet(int(payload["to_user"]), cur), amount=amount,
+                                          memo=payload.get("note"))])
