@@ -213,6 +213,7 @@ class BotApiServer:
         self._messages: dict[tuple[int, int], _Msg] = {}
         self._started: set[int] = set()
         self._updates: list[JSON] = []
+        self._history: list[JSON] = []
         self._next_update_id = 100_000
         self._confirmed_up_to = 0
         self._delivered = 0
@@ -530,6 +531,20 @@ class BotApiServer:
                 err = (code, description or HTTPStatus(code).phrase, None)
             self._faults.setdefault(method.lower(), []).extend([err] * times)
 
+    def replay(self, update_id: int) -> None:
+        """Deliver an update again with the same update_id, even past the bot's offset (a redelivery)."""
+        with self._cond:
+            original = next((u for u in self._history if u["update_id"] == update_id), None)
+            if original is None:
+                raise KeyError(f"no update {update_id}")
+            self._updates.append({**original, "_replay": "queued"})
+            self._cond.notify_all()
+
+    def history(self) -> list[JSON]:
+        """Every update produced so far, delivered or not."""
+        with self._lock:
+            return [dict(u) for u in self._history]
+
     def enforce_limits(self, *, global_per_second: float = 30, group_per_minute: float = 20) -> None:
         """Answer 429 as Telegram does when the bot sends faster than these limits."""
         with self._lock:
@@ -585,7 +600,9 @@ class BotApiServer:
         if self._allowed_updates is not None and self._allowed_updates and kind not in self._allowed_updates:
             return
         self._next_update_id += 1
-        self._updates.append({"update_id": self._next_update_id, **payload})
+        update = {"update_id": self._next_update_id, **payload}
+        self._updates.append(update)
+        self._history.append(update)
         self._cond.notify_all()
 
     # ---------------------------------------------------------------- internals: webhook delivery
@@ -600,7 +617,7 @@ class BotApiServer:
                 update = self._updates[0]
                 url = str(self._webhook["url"])
                 secret = self._webhook.get("secret_token")
-            req = urllib.request.Request(url, data=json.dumps(update).encode(), method="POST",
+            req = urllib.request.Request(url, data=json.dumps(_public(update)).encode(), method="POST",
                                          headers={"Content-Type": "application/json"})
             if secret:
                 req.add_header("X-Telegram-Bot-Api-Secret-Token", str(secret))
@@ -681,14 +698,19 @@ class BotApiServer:
                 allowed = p["allowed_updates"]
                 self._allowed_updates = list(allowed) if allowed else None
             if offset > 0:
-                self._updates = [u for u in self._updates if u["update_id"] >= offset]
+                self._updates = [u for u in self._updates
+                                 if u["update_id"] >= offset or u.get("_replay") == "queued"]
                 self._confirmed_up_to = max(self._confirmed_up_to, offset - 1)
             elif offset < 0:
                 self._updates = self._updates[offset:]
             self._cond.notify_all()
             while True:
                 if self._updates:
-                    return [dict(u) for u in self._updates[:limit]]
+                    batch = self._updates[:limit]
+                    for u in batch:
+                        if "_replay" in u:
+                            u["_replay"] = "returned"
+                    return [_public(u) for u in batch]
                 left = deadline - time.monotonic()
                 if left <= 0 or not self._running:
                     return []
@@ -1089,6 +1111,11 @@ def _check_markup(markup: Any) -> JSON:
             if data is None and not b.get("url"):
                 raise ApiError(400, "Bad Request: can't parse inline keyboard button")
     return {"inline_keyboard": [[dict(b) for b in row] for row in markup["inline_keyboard"]]}
+
+
+def _public(update: JSON) -> JSON:
+    """An update as sent to the bot (without the server's own bookkeeping)."""
+    return {k: v for k, v in update.items() if not k.startswith("_")}
 
 
 def _as_int(value: Any) -> int:
