@@ -276,13 +276,21 @@ def price_bound(side: OrderSide, quote: Quote, band_bps: int) -> Decimal:
     return max(raw.quantize(PRICE_TICK, rounding=ROUND_FLOOR), PRICE_TICK)
 
 
-def max_cost(req: OrderRequest, quote: Quote, band_bps: int) -> Decimal:
-    """The most a buy can cost (notional, qty*limit or qty*price bound), exact: round up to reserve."""
+def max_cost(req: OrderRequest, quote: Quote | None, band_bps: int) -> Decimal:
+    """The most a buy can cost (notional, qty*limit or qty*price bound), exact: round up to reserve.
+
+    The quote is needed only for a market order by quantity without its own price_bound.
+    """
     if req.notional is not None:
         return req.notional
-    assert req.qty is not None
+    if req.qty is None:
+        raise InvalidOrder("give exactly one of qty or notional")
     if req.type == OrderType.LIMIT:
-        assert req.limit_price is not None
+        if req.limit_price is None:
+            raise InvalidOrder("a limit order needs a positive limit_price")
         return req.qty * req.limit_price
-    bound = req.price_bound if req.price_bound is not None else price_bound(req.side, quote, band_bps)
-    return req.qty * bound
+    if req.price_bound is not None:
+        return req.qty * req.price_bound
+    if quote is None:
+        raise ValueError("a market order without a price_bound needs a quote to bound it")
+    return req.qty * price_bound(req.side, quote, band_bps)
