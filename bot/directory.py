@@ -72,6 +72,7 @@ class Directory:
         if new:
             assert user.id is not None
             s.add(HandleHistory(user_id=user.id, handle=new, seen_from=now))
+            s.info.setdefault("relabelled", []).append((user.id, "@" + new))  # for the ledger, after commit
 
     @staticmethod
     def _close_history(s: Session, user_id: int | None, now: datetime) -> None:

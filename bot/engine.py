@@ -46,6 +46,22 @@ log = logging.getLogger("finbot.engine")
 AWAITING = ("awaiting_confirm", "awaiting_stepup")
 
 
+def intent_from_dict(data: dict[str, Any]) -> Any:
+    """An Intent back from its contract JSON (kept in a conversation while a slot is asked for)."""
+    from datetime import date
+
+    from intents.model import DECIMAL_KEYS, Intent
+
+    fields: dict[str, Any] = dict(data)
+    for key in DECIMAL_KEYS:
+        if fields.get(key) is not None:
+            fields[key] = Decimal(str(fields[key]))
+    fields["recipients"] = tuple(fields.get("recipients") or ())
+    if fields.get("when"):
+        fields["when"] = date.fromisoformat(fields["when"])
+    return Intent(**fields)
+
+
 def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
@@ -129,6 +145,7 @@ class Engine:
         """Handle one event exactly once; a redelivered event (same id) returns no replies."""
         now = self.clock()
         ctx: Ctx | None = None
+        relabel: list[tuple[int, str]] = []
         try:
             with Session(self.db, expire_on_commit=False) as s:
                 s.add(ProcessedEvent(messenger=ev.chat.messenger, event_id=ev.event_id, at=now))
@@ -143,6 +160,7 @@ class Engine:
                 ctx = Ctx(s=s, ev=ev, user=user, chat=chat, now=now)
                 self._observe(ctx)
                 self._dispatch(ctx)
+                relabel = list(s.info.get("relabelled", []))
                 s.commit()
         except Exception:
             log.exception("event %s failed", ev.event_id)
@@ -152,9 +170,12 @@ class Engine:
                 return [Reply(ReplyKind.answer_press, ev.chat.chat_id, text, press_id=ev.press.press_id, alert=True)]
             return [Reply(ReplyKind.message, ev.chat.chat_id, text)]
         replies = list(ctx.replies)
+        for user_id, label in relabel:
+            self.ledger.set_label(owner_of(user_id), label)
         for job in ctx.after:
             replies.extend(job())
         return replies
+
 
     def message_sent(self, ref: str, chat_id: str, message_id: str) -> None:
         """Remember the messenger's id of a message the engine named (to edit it later)."""
@@ -419,6 +440,10 @@ class Engine:
     def _on_text(self, c: Ctx, text: str) -> None:
         from intents import parse
 
+        if c.private and self.stepup.valid_pin(text):
+            self._delete_typed(c)
+            c.say(t(c.lang, "Nothing is waiting for your PIN right now."))
+            return
         intent = parse(text, now=c.now, hint_lang=c.lang, directory=self.instruments)
         kind = intent.intent
         if intent.clarify:
@@ -539,7 +564,7 @@ class Engine:
             c.replies.append(Reply(ReplyKind.delete, c.ev.chat.chat_id, target_message_id=c.ev.message_id))
 
     def _fill_slot(self, c: Ctx, state: dict[str, Any], text: str) -> bool:
-        from intents import Intent, parse, parse_amount
+        from intents import parse, parse_amount
 
         saved = dict(state["intent"])
         if state["slot"] == "amount":
@@ -565,12 +590,12 @@ class Engine:
             saved["recipients"] = handles
         saved["clarify"] = None
         self._set_state(c, None)
-        intent = Intent.from_json_dict(saved)
+        intent = intent_from_dict(saved)
         if intent.amount is None and intent.intent in ("send", "request", "split", "deposit", "withdraw"):
-            self._clarify(c, Intent.from_json_dict({**saved, "clarify": "missing_amount"}))
+            self._clarify(c, intent_from_dict({**saved, "clarify": "missing_amount"}))
             return True
         if not intent.recipients and intent.intent in ("send", "request", "split"):
-            self._clarify(c, Intent.from_json_dict({**saved, "clarify": "missing_recipient"}))
+            self._clarify(c, intent_from_dict({**saved, "clarify": "missing_recipient"}))
             return True
         self._on_intent_obj(c, intent)
         return True
@@ -818,7 +843,7 @@ class Engine:
         confirm = self._token(c, "confirm", action_id=a.id, allowed=c.user.id)
         cancel = self._token(c, "cancel", action_id=a.id, allowed=c.user.id)
         labels = commands.labels(c.lang)
-        if c.private:
+        if c.private or not needs_stepup(kind):
             confirm_btn = Button(labels["confirm"], data=confirm)
         else:
             confirm_btn = Button(labels["confirm"], start_payload=confirm)
@@ -1203,7 +1228,7 @@ class Engine:
             decline = self._raw_token(s, "decline", action_id=a.id, now=now)
             buttons = ((Button(labels["pay"], start_payload=pay), Button(labels["decline"], data=decline)),)
         else:
-            lines.append(t(lang, "All settled."))
+            lines.append(t(lang, "Everyone has answered."))
         return self._edit_or_send(s, f"card:{a.id}", a.card_chat_id, "\n".join(lines), buttons)
 
     def _raw_token(self, s: Session, choice: str, *, now: datetime, action_id: str | None = None,

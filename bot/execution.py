@@ -27,9 +27,9 @@ class Executor:
         self.funding = funding
         self.broker = broker
 
-    def wallet(self, user_id: int, currency: str) -> int:
-        """The id of a user's wallet in a currency, opened on first use."""
-        return self.ledger.open_account(owner_of(user_id), currency, "wallet").id
+    def wallet(self, user_id: int, currency: str, label: str | None = None) -> int:
+        """The id of a user's wallet in a currency, opened on first use (labelled with their handle)."""
+        return self.ledger.open_account(owner_of(user_id), currency, "wallet", label=label).id
 
     def run(self, action_id: str, kind: str, payload: dict[str, Any]) -> Outcome:
         """Move the money of a confirmed action."""
@@ -58,7 +58,7 @@ class Executor:
         legs = payload["legs"]
         for i, leg in enumerate(legs):
             if leg.get("to_user") is not None:
-                target = self.wallet(int(leg["to_user"]), cur)
+                target = self.wallet(int(leg["to_user"]), cur, leg.get("label"))
             else:
                 target = self.ledger.system_account("escrow", cur).id
             flags = TransferFlag.LINKED if i < len(legs) - 1 else TransferFlag.NONE
@@ -91,5 +91,5 @@ class Executor:
     def _pay_request(self, action_id: str, payload: dict[str, Any]) -> Outcome:
         cur, amount = payload["currency"], int(payload["amount"])
         return self._commit([TransferSpec(id=f"{action_id}:0", debit_account_id=self.wallet(int(payload["from_user"]), cur),
-                                          credit_account_id=self.wallet(int(payload["to_user"]), cur), amount=amount,
+                                          credit_account_id=self.wallet(int(payload["to_user"]), cur, payload.get("to_label")), amount=amount,
                                           memo=payload.get("note"))])

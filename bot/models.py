@@ -227,3 +227,44 @@ class KeyValue(SQLModel, table=True):
 
     key: str = Field(primary_key=True)
     value: str
+
+
+class OrderRow(SQLModel, table=True):
+    """An order the engine placed for a user: the cash or shares held for it and how much is settled."""
+
+    __tablename__ = "bot_orders"
+
+    client_order_id: str = Field(primary_key=True)
+    action_id: str = Field(index=True)
+    user_id: int = Field(foreign_key="bot_users.id", index=True)
+    symbol: str
+    side: str
+    currency: str
+    reserved: int  # minor units of cash (buy) or share units (sell) held at submission
+    fills_applied: int = 0
+    filled_qty: str = "0"  # decimal string
+    cash_settled: int = 0  # minor units paid (buy) or received (sell), fees included
+    fees: int = 0
+    status: str = "open"
+    released: bool = False
+    card_chat_id: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class FillRow(SQLModel, table=True):
+    """One fill as posted on the ledger: for cost basis and realised P&L."""
+
+    __tablename__ = "bot_fills"
+
+    fill_id: str = Field(primary_key=True)
+    client_order_id: str = Field(index=True)
+    user_id: int = Field(foreign_key="bot_users.id", index=True)
+    symbol: str
+    side: str
+    qty: str
+    price: str
+    cash: int  # minor units, without the fee
+    fee: int
+    currency: str
+    at: datetime

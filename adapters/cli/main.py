@@ -51,18 +51,16 @@ def _local_world(settings: Any, *, simulated_clock: bool) -> Any:
     db = create_engine(settings.database_url)
     world = LocalWorld(None, db, Path(settings.output_dir))
     clock = world.now if simulated_clock else None
-    broker = _broker(settings, clock)
+    broker = _broker(settings, db, clock)
     world.engine = build_engine(settings, messenger="local", clock=clock, funding=SandboxFunding(), broker=broker, db=db)
     return world
 
 
-def _broker(settings: Any, clock: Any) -> Any:
-    """The configured broker adapter, or None when it is not available."""
-    try:
-        from adapters.brokerage import build_broker
-    except ImportError:
-        return None
-    return build_broker(settings, clock=clock)
+def _broker(settings: Any, db: Any, clock: Any) -> Any:
+    """The configured broker adapter (the paper broker by default)."""
+    from adapters.cli.wiring import build_broker
+
+    return build_broker(settings, db, clock)
 
 
 @app.command()
@@ -127,7 +125,11 @@ def run(db: DbOption = None) -> None:
 
     from adapters.funding.sandbox import SandboxFunding
 
-    engine = build_engine(settings, messenger="telegram", funding=SandboxFunding(), broker=_broker(settings, None))
+    from ledger import create_engine
+
+    db_engine = create_engine(settings.database_url)
+    engine = build_engine(settings, messenger="telegram", funding=SandboxFunding(),
+                          broker=_broker(settings, db_engine, None), db=db_engine)
     run_telegram(settings, engine)
 
 

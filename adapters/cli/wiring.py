@@ -1,0 +1,55 @@
+"""Composition helpers: the broker adapter a run needs, with its state kept in the run's database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+_md = sa.MetaData()
+broker_state = sa.Table(
+    "broker_state", _md,
+    sa.Column("name", sa.String, primary_key=True),
+    sa.Column("state", sa.Text, nullable=False),
+)
+
+
+class DbStateStore:
+    """The paper broker's JSON state in a row of the database, so runs in sequence share one world."""
+
+    def __init__(self, db: sa.Engine, name: str = "paper") -> None:
+        self.db = db
+        self.name = name
+        _md.create_all(db, checkfirst=True)
+
+    def load(self) -> dict[str, Any] | None:
+        with self.db.connect() as conn:
+            raw = conn.execute(sa.select(broker_state.c.state).where(broker_state.c.name == self.name)).scalar_one_or_none()
+        return json.loads(raw) if raw else None
+
+    def save(self, state: dict[str, Any]) -> None:
+        text = json.dumps(state, sort_keys=True)
+        with self.db.begin() as conn:
+            done = conn.execute(sa.update(broker_state).where(broker_state.c.name == self.name).values(state=text)).rowcount
+            if not done:
+                conn.execute(sa.insert(broker_state).values(name=self.name, state=text))
+
+
+def build_broker(settings: Any, db: sa.Engine, clock: Callable[[], datetime] | None) -> Any:
+    """The broker named by BROKER: the embedded paper broker (default) or Alpaca."""
+    kind = (settings.broker or "paper").lower()
+    if kind == "alpaca":
+        from adapters.brokerage.alpaca import AlpacaBroker
+
+        return AlpacaBroker.from_settings(settings)
+    from adapters.brokerage.paper import PaperBroker
+    from intents.directory import load_directory
+
+    kwargs: dict[str, Any] = {"seed": settings.broker_seed, "directory": load_directory(),
+                              "price_band_bps": settings.broker_price_band_bps, "store": DbStateStore(db)}
+    if clock is not None:
+        kwargs["clock"] = clock
+    return PaperBroker(**kwargs)
