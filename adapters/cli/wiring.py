@@ -39,17 +39,9 @@ class DbStateStore:
 
 
 def build_broker(settings: Any, db: sa.Engine, clock: Callable[[], datetime] | None) -> Any:
-    """The broker named by BROKER: the embedded paper broker (default) or Alpaca."""
-    kind = (settings.broker or "paper").lower()
-    if kind == "alpaca":
-        from adapters.brokerage.alpaca import AlpacaBroker
-
-        return AlpacaBroker.from_settings(settings)
-    from adapters.brokerage.paper import PaperBroker
+    """The broker named by BROKER (paper by default), its state kept in the run's database."""
+    from adapters.brokerage.factory import make_broker
     from intents.directory import load_directory
 
-    kwargs: dict[str, Any] = {"seed": settings.broker_seed, "directory": load_directory(),
-                              "price_band_bps": settings.broker_price_band_bps, "store": DbStateStore(db)}
-    if clock is not None:
-        kwargs["clock"] = clock
-    return PaperBroker(**kwargs)
+    store = DbStateStore(db) if str(settings.broker).strip().lower() == "paper" else None
+    return make_broker(settings, clock=clock, store=store, directory=load_directory())
