@@ -4,7 +4,9 @@ balances, statements, expiry of holds and the invariant check."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -45,9 +47,14 @@ def to_us(dt: datetime) -> int:
     return (dt - EPOCH) // timedelta(microseconds=1)
 
 
+@functools.lru_cache(maxsize=4096)
 def from_us(us: int) -> datetime:
     """The aware UTC datetime of epoch microseconds."""
     return EPOCH + timedelta(microseconds=us)
+
+
+_FLAGS = {i: TransferFlag(i) for i in range(64)}
+_STATUS = {s.value: s for s in TransferStatus}
 
 
 def _utc_now() -> datetime:
@@ -56,23 +63,24 @@ def _utc_now() -> datetime:
 
 def to_transfer(r: Row) -> Transfer:
     """The public, frozen view of a row."""
+    flags = _FLAGS.get(r.flags)
     return Transfer(
-        id=r.id,
-        debit_account_id=r.debit_account_id,
-        credit_account_id=r.credit_account_id,
-        amount=r.amount,
-        flags=TransferFlag(r.flags),
-        pending_id=r.pending_id,
-        timeout_seconds=r.timeout_seconds,
-        code=r.code,
-        memo=r.memo,
-        reverses_id=r.reverses_id,
-        seq=r.seq,
-        created_at=from_us(r.created_us),
-        status=TransferStatus(r.status),
-        hash=r.hash,
-        asset=r.asset,
-        expires_at=None if r.expires_us is None else from_us(r.expires_us),
+        r.id,
+        r.debit_account_id,
+        r.credit_account_id,
+        r.amount,
+        TransferFlag(r.flags) if flags is None else flags,
+        r.pending_id,
+        r.timeout_seconds,
+        r.code,
+        r.memo,
+        r.reverses_id,
+        r.seq,
+        from_us(r.created_us),
+        _STATUS[r.status],
+        r.hash,
+        r.asset,
+        None if r.expires_us is None else from_us(r.expires_us),
     )
 
 
@@ -106,10 +114,16 @@ class Ledger:
         self.clock: Callable[[], datetime] = clock or _utc_now
         self._pg = self.engine.dialect.name == "postgresql"
         self._sql = HotSql(self.engine.dialect.name)
-        self._lock = writer_lock(self.engine)
+        self._lock = writer_lock(self.engine) or threading.RLock()
+        self._writer: Any = None
 
     def close(self) -> None:
-        """Release the connections (of an engine the ledger made itself)."""
+        """Release the writer's connection, and the engine if the ledger made it."""
+        with self._lock:
+            if self._writer is not None:
+                with contextlib.suppress(Exception):
+                    self._writer.close()
+                self._writer = None
         if self._owns_engine:
             self.engine.dispose()
 
@@ -125,11 +139,8 @@ class Ledger:
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
-        if self._lock is None:
+        with self._lock:
             yield
-        else:
-            with self._lock:
-                yield
 
     def _reading(self) -> sa.Connection:
         conn = self.engine.connect()
@@ -367,23 +378,26 @@ class Ledger:
     # -- the hot path ---------------------------------------------------------------------------
 
     def _apply(self, specs: list[TransferSpec], expire_all: bool) -> tuple[Batch, list[Outcome]]:
-        raw = self.engine.raw_connection()
+        # The writer keeps one connection of its own (guarded by the writer lock): no pool
+        # checkout and reset per batch. After any error it is given back and a fresh one taken.
+        if self._writer is None:
+            self._writer = self.engine.raw_connection()
+        raw = self._writer
         dconn: Any = raw.driver_connection
         try:
             if self._pg:
-                result = self._apply_pg(dconn, specs, expire_all)
-            else:
-                result = self._apply_sqlite(dconn, specs, expire_all)
-            return result
+                return self._apply_pg(dconn, specs, expire_all)
+            return self._apply_sqlite(dconn, specs, expire_all)
         except BaseException:
+            self._writer = None
             with contextlib.suppress(Exception):
                 if self._pg:
                     dconn.rollback()
                 elif dconn.in_transaction:
                     dconn.execute("ROLLBACK")
+            with contextlib.suppress(Exception):
+                raw.close()
             raise
-        finally:
-            raw.close()
 
     def _read_plan(self, specs: list[TransferSpec]) -> tuple[list[str], list[str], list[str], list[int]]:
         ids = list(dict.fromkeys(s.id for s in specs))
@@ -410,14 +424,17 @@ class Ledger:
         for chunk in _chunks(rev):
             sums.update(cur.execute(*sql.reversed_sums(chunk)))
         accts: dict[int, AccountState] = {}
-        self._load_accounts(cur, acct_ids, accts)
+        if acct_ids:
+            self._load_accounts(cur, acct_ids, accts)
         due: list[Row] = []
         ran = expire_all or (next_exp is not None and next_exp <= now)
         if ran:
             for r in cur.execute(sql.due_holds, (now,)):
                 due.append(rows.setdefault(r[1], row_from_db(r)))
             next_exp = cur.execute(sql.next_expiry, (now,)).fetchone()[0]
-        self._load_accounts(cur, self._hold_accounts(specs, rows, due, accts), accts)
+        extra = self._hold_accounts(specs, rows, due, accts)
+        if extra:
+            self._load_accounts(cur, extra, accts)
         batch, outcomes = self._run(now, head_seq, head_hash, next_exp, rows, failed, accts, sums, due, specs)
         w = _writes(batch, rows, accts)
         if w.transfers:
@@ -471,7 +488,9 @@ class Ledger:
                 for r in c_due.fetchall():
                     due.append(rows.setdefault(r[1], row_from_db(r)))
                 next_exp = cur.fetchone()[0]
-        self._load_accounts(cur, self._hold_accounts(specs, rows, due, accts), accts)
+        extra = self._hold_accounts(specs, rows, due, accts)
+        if extra:
+            self._load_accounts(cur, extra, accts)
         batch, outcomes = self._run(now, head_seq, head_hash, next_exp, rows, failed, accts, sums, due, specs)
         w = _writes(batch, rows, accts)
         with dconn.pipeline():
@@ -488,8 +507,8 @@ class Ledger:
             dconn.commit()
         return batch, outcomes
 
-    def _load_accounts(self, cur: Any, ids: Sequence[int], into: dict[int, AccountState]) -> None:
-        for chunk in _chunks(list(ids)):
+    def _load_accounts(self, cur: Any, ids: list[int], into: dict[int, AccountState]) -> None:
+        for chunk in _chunks(ids):
             for a in cur.execute(*self._sql.accounts_by_id(chunk)):
                 into[a[0]] = account_from_db(a)
 
@@ -499,6 +518,8 @@ class Ledger:
     ) -> list[int]:
         need: set[int] = set()
         holds = [rows[s.pending_id] for s in specs if s.pending_id and s.pending_id in rows] + due
+        if not holds:
+            return []
         for p in holds:
             need.add(p.debit_account_id)
             need.add(p.credit_account_id)
@@ -525,7 +546,7 @@ class _Writes:
     def __init__(self) -> None:
         self.transfers: list[tuple[object, ...]] = []
         self.statuses: list[tuple[str, int]] = []
-        self.accounts: list[tuple[int, int, int, int, int]] = []
+        self.accounts: list[tuple[int, int, int, int, int, int]] = []
         self.failures: list[tuple[str, str, int]] = []
         self.old_next: int | None = None
 
@@ -536,8 +557,8 @@ def _writes(batch: Batch, rows: dict[str, Row], accts: dict[int, AccountState]) 
     w.transfers = [r.values() for r in batch.new_rows]
     w.statuses = [(r.status, r.seq) for r in rows.values() if r.loaded_status and r.status != r.loaded_status]
     w.accounts = [
-        (a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending, a.id)
-        for a in accts.values()
+        (a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending, a.version, a.id)
+        for a in sorted(accts.values(), key=lambda a: a.id)
         if a.changed()
     ]
     w.failures = [(i, code, batch.now_us) for i, code in batch.new_failures]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import json
+
+
+def _s(v: str | None) -> str:
+    return "~" if v is None else f"{len(v)}:{v}"
 
 
 def row_hash(
@@ -23,30 +26,15 @@ def row_hash(
     created_us: int,
     expires_us: int | None,
 ) -> str:
-    """SHA-256 of the canonical JSON of the row's fields and the previous row's hash.
+    """SHA-256 (hex) of the previous row's hash and this row's fields, `|`-separated, every text
+    length-prefixed and None written `~`, so no two different rows encode alike.
 
     The status of a hold is left out on purpose: it changes when the hold is closed, and the
     closing row (post, void or expiry) is itself in the chain.
     """
-    payload = json.dumps(
-        [
-            prev_hash,
-            seq,
-            transfer_id,
-            debit_account_id,
-            credit_account_id,
-            amount,
-            flags,
-            pending_id,
-            timeout_seconds,
-            code,
-            memo,
-            reverses_id,
-            asset,
-            created_us,
-            expires_us,
-        ],
-        separators=(",", ":"),
-        ensure_ascii=False,
+    payload = (
+        f"{prev_hash}|{seq}|{_s(transfer_id)}|{debit_account_id}|{credit_account_id}|{amount}|"
+        f"{flags}|{_s(pending_id)}|{timeout_seconds}|{code}|{_s(memo)}|{_s(reverses_id)}|"
+        f"{_s(asset)}|{created_us}|{'~' if expires_us is None else expires_us}"
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()

@@ -15,6 +15,9 @@ SQLITE_BUSY_TIMEOUT_S = 60.0
 # SQLSTATEs PostgreSQL asks us to retry on: deadlock, serialization failure, unique violation
 # (two writers racing on one id; the retry then sees the first one's row).
 RETRY_SQLSTATES = frozenset({"40P01", "40001", "23505"})
+# An account's version must match what the batch read, or the update sets it to -1 and this
+# CHECK constraint aborts the transaction (a guarded update that needs no extra round trip).
+GUARD_CONSTRAINT = "ck_ledger_accounts_version"
 READ_ONLY = "ledger_read_only"
 
 
@@ -101,7 +104,8 @@ def writer_lock(engine: sa.Engine) -> threading.RLock | None:
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """True for deadlocks, serialization failures, id races and a locked SQLite file."""
+    """True for deadlocks, serialization failures, id races, a missed version guard and a locked
+    SQLite file."""
     for err in (exc, getattr(exc, "orig", None), exc.__cause__):
         if err is None:
             continue
@@ -113,11 +117,21 @@ def is_retryable(exc: BaseException) -> bool:
             return True
         if type(err).__name__ == "IntegrityError" and "unique" in msg and "ledger_" in msg:
             return True
+        if GUARD_CONSTRAINT in msg:
+            return True
     return False
 
 
 class HotSql:
-    """The hand-tuned statements of the write path, in the driver's own parameter style."""
+    """The hand-tuned statements of the write path, in the driver's own parameter style.
+
+    Concurrency: a batch first locks the chain head (`FOR UPDATE` on PostgreSQL, `BEGIN
+    IMMEDIATE` on SQLite), so writers append to the hash chain one at a time and read the
+    accounts after the previous writer committed. Accounts are then written by guarded updates
+    in ascending id order (their row locks are taken in that order): each update checks the
+    version it read, and a mismatch aborts the transaction through a CHECK constraint, to be
+    retried like a deadlock (40P01) or a serialization failure (40001).
+    """
 
     def __init__(self, dialect: str) -> None:
         self.pg = dialect == "postgresql"
@@ -134,7 +148,8 @@ class HotSql:
         self.insert_failure = f"INSERT INTO ledger_failed_transfers (id, result, created_us) VALUES ({p}, {p}, {p})"
         self.update_account = (
             f"UPDATE ledger_accounts SET debits_posted = {p}, credits_posted = {p}, "
-            f"debits_pending = {p}, credits_pending = {p}, version = version + 1 WHERE id = {p}"
+            f"debits_pending = {p}, credits_pending = {p}, "
+            f"version = CASE WHEN version = {p} THEN version + 1 ELSE -1 END WHERE id = {p}"
         )
         self.update_status = f"UPDATE ledger_transfers SET status = {p} WHERE seq = {p}"
         self.update_head = f"UPDATE ledger_head SET seq = {p}, hash = {p}, next_expiry_us = {p} WHERE id = 1"
@@ -145,7 +160,6 @@ class HotSql:
         self.next_expiry = (
             f"SELECT MIN(expires_us) FROM ledger_transfers WHERE status = 'pending' AND expires_us > {p}"
         )
-        self._lock = lock
 
     def in_list(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         """`column IN (...)` with its parameters."""
@@ -171,7 +185,7 @@ class HotSql:
     def accounts_by_id(self, ids: Sequence[int]) -> tuple[str, list[Any]]:
         cond, params = self.in_list("id", ids)
         return (
-            "SELECT id, asset, flags, debits_posted, credits_posted, debits_pending, credits_pending "
-            f"FROM ledger_accounts WHERE {cond} ORDER BY id{self._lock}",
+            "SELECT id, asset, flags, debits_posted, credits_posted, debits_pending, credits_pending, "
+            f"version FROM ledger_accounts WHERE {cond} ORDER BY id",
             params,
         )

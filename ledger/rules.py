@@ -42,6 +42,7 @@ class AccountState:
     credits_posted: int
     debits_pending: int
     credits_pending: int
+    version: int = 0
     loaded: tuple[int, int, int, int] = (0, 0, 0, 0)
 
     def counters(self) -> tuple[int, int, int, int]:
@@ -111,8 +112,8 @@ def row_from_db(r: Sequence[Any]) -> Row:
 
 def account_from_db(a: Sequence[Any]) -> AccountState:
     """An AccountState from (id, asset, flags, debits_posted, credits_posted, debits_pending,
-    credits_pending)."""
-    return AccountState(a[0], a[1], a[2], a[3], a[4], a[5], a[6], (a[3], a[4], a[5], a[6]))
+    credits_pending, version)."""
+    return AccountState(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], (a[3], a[4], a[5], a[6]))
 
 
 def accounts_needed(specs: Sequence[TransferSpec]) -> set[int]:

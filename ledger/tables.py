@@ -27,6 +27,11 @@ accounts = sa.Table(
     sa.Column("version", sa.BigInteger, nullable=False),
     sa.Column("created_us", sa.BigInteger, nullable=False),
     sa.UniqueConstraint("owner", "asset", "kind", name="uq_ledger_accounts_owner_asset_kind"),
+    sa.CheckConstraint("version >= 0", name="ck_ledger_accounts_version"),
+    sa.CheckConstraint(
+        "debits_posted >= 0 AND credits_posted >= 0 AND debits_pending >= 0 AND credits_pending >= 0",
+        name="ck_ledger_accounts_counters",
+    ),
 )
 
 transfers = sa.Table(
@@ -49,6 +54,7 @@ transfers = sa.Table(
     sa.Column("status", sa.String(8), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
     sa.UniqueConstraint("id", name="uq_ledger_transfers_id"),
+    sa.CheckConstraint("amount > 0", name="ck_ledger_transfers_amount"),
     sa.Index("ix_ledger_transfers_debit", "debit_account_id"),
     sa.Index("ix_ledger_transfers_credit", "credit_account_id"),
     sa.Index(

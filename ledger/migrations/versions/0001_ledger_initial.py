@@ -34,6 +34,11 @@ def upgrade() -> None:
         sa.Column("version", sa.BigInteger, nullable=False),
         sa.Column("created_us", sa.BigInteger, nullable=False),
         sa.UniqueConstraint("owner", "asset", "kind", name="uq_ledger_accounts_owner_asset_kind"),
+        sa.CheckConstraint("version >= 0", name="ck_ledger_accounts_version"),
+        sa.CheckConstraint(
+            "debits_posted >= 0 AND credits_posted >= 0 AND debits_pending >= 0 AND credits_pending >= 0",
+            name="ck_ledger_accounts_counters",
+        ),
     )
     op.create_table(
         "ledger_transfers",
@@ -54,6 +59,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(8), nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
         sa.UniqueConstraint("id", name="uq_ledger_transfers_id"),
+        sa.CheckConstraint("amount > 0", name="ck_ledger_transfers_amount"),
     )
     op.create_index("ix_ledger_transfers_debit", "ledger_transfers", ["debit_account_id"])
     op.create_index("ix_ledger_transfers_credit", "ledger_transfers", ["credit_account_id"])
