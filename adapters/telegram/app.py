@@ -33,7 +33,7 @@ from bot.events import Event, Reply, ReplyKind
 
 log = logging.getLogger("finbot.telegram")
 
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 LANGUAGES = ("en", "nb", "fr")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 T = TypeVar("T")

@@ -58,6 +58,8 @@ def to_event(update: Update, me: BotIdentity, now: datetime | None = None) -> Ev
         return _press(update, me, now or datetime.now(UTC))
     if update.message is not None:
         return _message(update.message, me)
+    if update.edited_message is not None:
+        return _message(update.edited_message, me, edited=True)
     return None
 
 
@@ -74,7 +76,7 @@ def _press(update: Update, me: BotIdentity, now: datetime) -> Event | None:
     )
 
 
-def _message(msg: Message, me: BotIdentity) -> Event | None:
+def _message(msg: Message, me: BotIdentity, *, edited: bool = False) -> Event | None:
     if msg.from_user is None:
         return None
     members = tuple(person(u) for u in msg.new_chat_members or ())
@@ -94,10 +96,15 @@ def _message(msg: Message, me: BotIdentity) -> Event | None:
         ents = msg.entities if msg.text is not None else msg.caption_entities
         text, mentions, to_me, for_other_bot = _read_entities(text, ents or (), me)
         addressed = (addressed or to_me) and not for_other_bot
+    event_id = f"m:{msg.chat.id}:{msg.message_id}"
+    at = msg.date
+    if edited:
+        at = msg.edit_date or msg.date
+        event_id = f"e:{msg.chat.id}:{msg.message_id}:{int(at.timestamp())}"
     return Event(
-        event_id=f"m:{msg.chat.id}:{msg.message_id}", chat=where, sender=person(msg.from_user),
-        at=msg.date, text=text, message_id=str(msg.message_id), entities=mentions,
-        reply_to=reply_to, members=members, addressed=addressed,
+        event_id=event_id, chat=where, sender=person(msg.from_user), at=at, text=text,
+        message_id=str(msg.message_id), entities=mentions, reply_to=reply_to, members=members,
+        addressed=addressed, edited=edited,
     )
 
 

@@ -379,6 +379,27 @@ class BotApiServer:
             self._store_and_route(chat, msg)
             return msg
 
+    def edit(self, user: User, message: JSON | Seen, text: str,
+             text_mentions: dict[str, User] | None = None) -> JSON:
+        """Edit one of `user`'s own messages; the bot gets an `edited_message` if it saw the original."""
+        chat_id, mid = _ids_of(message)
+        with self._lock:
+            stored = self._messages.get((chat_id, mid))
+            if stored is None or stored.deleted or stored.api["from"]["id"] != user.id:
+                raise ValueError(f"{user.first_name} cannot edit message {mid} in {chat_id}")
+            stored.history.append(str(stored.api.get("text", "")))
+            stored.api["text"] = text
+            stored.api["edit_date"] = max(int(time.time()), stored.api["date"] + len(stored.history))
+            ents = self.find_entities(text, text_mentions)
+            if ents:
+                stored.api["entities"] = ents
+            else:
+                stored.api.pop("entities", None)
+            chat = self._chats[chat_id]
+            if self._bot_sees(chat, stored.api):
+                self._enqueue({"edited_message": dict(stored.api)})
+            return dict(stored.api)
+
     def reply(self, user: User, message: JSON | Seen, text: str, **kw: Any) -> JSON:
         """Reply to `message` (one the user can see) with `text`."""
         chat_id, mid = _ids_of(message)

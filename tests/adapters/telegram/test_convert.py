@@ -147,3 +147,15 @@ def test_nothing_for_the_engine_in_a_sticker() -> None:
             "file_id": "x", "file_unique_id": "y", "width": 1, "height": 1, "is_animated": False,
             "is_video": False, "type": "regular"}}}, None)
     assert to_event(update, ME) is None
+
+
+def test_an_edited_message_is_a_new_event_about_the_same_message(server: BotApiServer) -> None:
+    alice = server.create_user("Alice", "alice")
+    original = server.send(alice, "send 20 to @bob_b")
+    first = event_of(server)
+    server.edit(alice, original, "send 25 to @bob_b")
+    ev = event_of(server)
+    assert ev.edited and not first.edited and ev.text == "send 25 to @bob_b"
+    assert ev.message_id == first.message_id and ev.event_id != first.event_id
+    server.edit(alice, original, "send 30 to @bob_b")
+    assert event_of(server).event_id not in (ev.event_id, first.event_id)
