@@ -257,7 +257,11 @@ class Broker(Protocol):
         ...
 
     def poll(self) -> list[Order]:
-        """Advance to the clock's now; the orders that changed since the last poll."""
+        """Advance to the clock's now; every order changed since the previous poll (fills, expiry).
+
+        Changes that submit, get_order or cancel already returned are reported here too, so a
+        poll loop that posts fills by fill_id misses nothing.
+        """
         ...
 
     def price_history(

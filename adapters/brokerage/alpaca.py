@@ -73,9 +73,9 @@ class AlpacaBroker:
     market order); fractional and notional orders go out as market orders, bounded only by
     Alpaca's own collar and, for notional buys, by the notional itself. `buying_power` is checked
     here before anything is sent, then Alpaca checks its own. Fills come from the account's FILL
-    activities. `poll` compares open and known orders with what it saw last, so a fresh process
-    sees every open order once; orders that closed while no process watched are found with
-    `get_order`.
+    activities. `poll` compares open and followed orders with what the previous poll saw, so a
+    fresh process sees every open order once; orders that closed while no process watched are
+    found with `get_order`.
     """
 
     def __init__(
@@ -101,7 +101,7 @@ class AlpacaBroker:
         self.directory = directory if directory is not None else load_directory()
         self.price_band_bps = price_band_bps
         self._clock = clock
-        self._seen: dict[str, tuple[str, Decimal, int]] = {}  # client id -> (status, filled, fills)
+        self._polled: dict[str, tuple[str, Decimal, int] | None] = {}  # as the last poll saw them
         self._lock = threading.Lock()
 
     @classmethod
@@ -202,23 +202,31 @@ class AlpacaBroker:
         return sorted((mapping.position(p) for p in raw), key=lambda p: p.symbol)
 
     def poll(self) -> list[Order]:
-        """Orders whose status, filled quantity or fills changed since this adapter last saw them."""
+        """Every order whose status, filled quantity or fills changed since the previous poll.
+
+        Orders this adapter submitted, fetched or canceled are followed until a poll has seen
+        them terminal with all their fills, so a fill that `submit` already returned is still
+        reported here once; open orders placed elsewhere show up on first sight.
+        """
         with self._lock:
-            before = dict(self._seen)
+            before = dict(self._polled)
         changed: list[Order] = []
         listed: set[str] = set()
         for raw in self._open_raw():
             order = mapping.order(raw)
             listed.add(order.client_order_id)
-            seen = before.get(order.client_order_id)
-            if seen is None or seen[2] < 0 or seen[:2] != (order.status.value, order.filled_qty):
+            last = before.get(order.client_order_id)
+            if last is None or last[2] < 0 or last[:2] != (order.status.value, order.filled_qty):
                 changed.append(self._with_fills(raw))
-        for coid, seen in sorted(before.items()):
-            if coid in listed or not OrderStatus(seen[0]).is_open and seen[2] >= 0:
+        for coid, last in sorted(before.items()):
+            if coid in listed or (last is not None and not OrderStatus(last[0]).is_open and last[2] >= 0):
                 continue
             order = self.get_order(coid)
-            if (order.status.value, order.filled_qty, len(order.fills)) != seen:
+            if last is None or (order.status.value, order.filled_qty, len(order.fills)) != last:
                 changed.append(order)
+        with self._lock:
+            for order in changed:
+                self._polled[order.client_order_id] = _snapshot(order)
         return changed
 
     def price_history(
@@ -289,14 +297,15 @@ class AlpacaBroker:
         order = mapping.order(raw)
         if order.filled_qty > 0:
             order = mapping.order(raw, self._fills(order.broker_order_id, order.client_order_id))
-        self._remember(order)
+        with self._lock:
+            self._polled.setdefault(order.client_order_id, None)  # follow it from now on
         return order
 
-    def _remember(self, order: Order) -> None:
-        complete = sum((f.qty for f in order.fills), Decimal(0)) == order.filled_qty
-        fills = len(order.fills) if complete else -1  # fills lag the order's figures: look again
-        with self._lock:
-            self._seen[order.client_order_id] = (order.status.value, order.filled_qty, fills)
+
+def _snapshot(order: Order) -> tuple[str, Decimal, int]:
+    """What poll compares: status, filled quantity, fill count (-1 while fills lag the figures)."""
+    complete = sum((f.qty for f in order.fills), Decimal(0)) == order.filled_qty
+    return order.status.value, order.filled_qty, len(order.fills) if complete else -1
 
 
 def _order_body(req: OrderRequest, inst: Instrument) -> dict[str, Any]:

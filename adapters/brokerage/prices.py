@@ -36,6 +36,7 @@ class PricePath:
         self.spread_bps = spread_bps
         self._levels: dict[str, tuple[list[int], list[int]]] = {}
         self._days: dict[tuple[str, int], list[int]] = {}
+        self._mids: dict[tuple[str, Decimal, int], Decimal] = {}
 
     def _step(self, symbol: str, day: int) -> int:
         raw = int.from_bytes(_digest(self.seed, symbol, "day", day)[:8], "big")
@@ -80,8 +81,16 @@ class PricePath:
 
     def mid(self, symbol: str, reference: Decimal, minute: int) -> Decimal:
         """The mid price during a UTC minute, on the tick."""
+        key = (symbol, reference, minute)
+        cached = self._mids.get(key)
+        if cached is not None:
+            return cached
         factor = _CTX.exp(Decimal(self.level(symbol, minute)) / _TEN_THOUSAND)
-        return max(_CTX.multiply(reference, factor).quantize(PRICE_TICK), PRICE_TICK)
+        mid = max(_CTX.multiply(reference, factor).quantize(PRICE_TICK), PRICE_TICK)
+        if len(self._mids) > 200_000:
+            self._mids.clear()
+        self._mids[key] = mid
+        return mid
 
     def bid_ask(self, mid: Decimal) -> tuple[Decimal, Decimal]:
         """Bid and ask around a mid: half the spread each side, at least one tick."""

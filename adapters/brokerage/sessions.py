@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
+from bot.broker import InvalidRequest
+
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 FIRST_YEAR = 2015
@@ -40,7 +42,7 @@ class Sessions:
 
     def _check(self, minute: int) -> None:
         if not self._opens or minute < self._opens[0] or minute >= self._closes[-1]:
-            raise ValueError(f"{from_minute(minute):%Y-%m-%d} is outside the {self.code} calendar")
+            raise InvalidRequest(f"{from_minute(minute):%Y-%m-%d} is outside the {self.code} calendar")
 
     def is_open(self, minute: int) -> bool:
         """True when the minute is inside a session."""

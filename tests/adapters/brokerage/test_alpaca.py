@@ -88,6 +88,7 @@ def test_limit_order_status_follows_alpaca(alpaca: AlpacaBroker, server: AlpacaS
     order = alpaca.submit(limit("l", BUY, "185.00", qty="3", time_in_force=TimeInForce.GTC))
     assert order.status is OrderStatus.NEW and order.limit_price == D("185.00")
     assert server.calls("POST", "/v2/orders")[0].body["limit_price"] == "185.00"
+    assert alpaca.poll() == [order]
     assert alpaca.poll() == []
     server.prices["AAPL"] = D("184.00")
     server.match()
@@ -253,6 +254,16 @@ def test_rejected_and_expired_orders(alpaca: AlpacaBroker, server: AlpacaServer)
     assert changed["r"].status is OrderStatus.REJECTED and changed["r"].reject_reason
     assert changed["e"].status is OrderStatus.EXPIRED
     assert alpaca.open_orders() == []
+
+
+def test_poll_reports_a_fill_even_when_submit_or_get_order_returned_it(
+    alpaca: AlpacaBroker, server: AlpacaServer
+) -> None:
+    filled = alpaca.submit(OrderRequest("m", "AAPL", BUY, qty=D(1)))
+    assert filled.status is OrderStatus.FILLED
+    assert alpaca.get_order("m") == filled
+    assert alpaca.poll() == [filled]
+    assert alpaca.poll() == []
 
 
 def test_poll_sees_orders_placed_by_another_process_once(alpaca: AlpacaBroker, server: AlpacaServer) -> None:

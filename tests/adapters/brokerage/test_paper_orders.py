@@ -253,6 +253,7 @@ def test_duplicate_client_order_id_returns_the_same_order(broker: PaperBroker, c
 def test_poll_reports_each_change_once(broker: PaperBroker, clock: Clock) -> None:
     assert broker.poll() == []
     order = broker.submit(buy("p1", qty=D(1)))
+    assert broker.get_order("p1") == order  # reading it does not consume the change
     assert broker.poll() == [order]
     assert broker.poll() == []
     clock.advance(hours=1)

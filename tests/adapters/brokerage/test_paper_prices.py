@@ -98,3 +98,9 @@ def test_price_history_refuses_bad_ranges(broker: PaperBroker) -> None:
         broker.price_history("AAPL", start, start - timedelta(days=1), timedelta(hours=1))
     with pytest.raises(InvalidRequest):
         broker.price_history("AAPL", start, start + timedelta(days=365), timedelta(minutes=1))
+
+
+def test_times_outside_the_calendars_are_refused(broker: PaperBroker, clock: Clock) -> None:
+    clock.set(datetime(2040, 1, 2, 15, 0, tzinfo=UTC))
+    with pytest.raises(InvalidRequest):
+        broker.quote("AAPL")
