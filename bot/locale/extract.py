@@ -21,6 +21,7 @@ import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from string import Formatter
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
@@ -54,26 +55,31 @@ DYNAMIC_MSGIDS: dict[str, str] = {
     "rejected": "order status",
 }
 
-_PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)[^{}]*\}(?!\})")
+HEADER = """\
+# Messages of finbot's conversation engine ({what}).
+# Generated and merged by `python -m bot.locale.extract`; see bot/locale/README.md.
+#"""
 
 
 def placeholders(text: str) -> set[str]:
-    """The names of the {placeholders} in a message."""
-    return set(_PLACEHOLDER.findall(text))
+    """The names of the {placeholders} in a message (ValueError when its braces do not pair up)."""
+    return {re.split(r"[.\[]", name, maxsplit=1)[0] for _, name, _, _ in Formatter().parse(text) if name is not None}
 
 
-def _skip_dir(path: str) -> bool:
+def _scan_dir(path: str) -> bool:
     """True for the directories to scan: all of bot/ except the catalogues themselves."""
     return Path(path).name not in ("locale", "__pycache__")
 
 
 def extract(bot_dir: Path = BOT_DIR) -> Catalog:
     """The template catalogue: every msgid of t() calls under bot_dir plus DYNAMIC_MSGIDS."""
-    template = Catalog(project="finbot", fuzzy=False, charset="utf-8")
+    template = Catalog(project="finbot", version="0.1.0", header_comment=HEADER.format(what="template"),
+                       fuzzy=False, charset="utf-8")
+    template.msgid_bugs_address = ""
     prefix = bot_dir.name
     for filename, lineno, message, comments, context in extract_from_dir(
         bot_dir, method_map=[("**.py", "python")], keywords=KEYWORDS,
-        comment_tags=("i18n:",), strip_comment_tags=True, directory_filter=_skip_dir,
+        comment_tags=("i18n:",), strip_comment_tags=True, directory_filter=_scan_dir,
     ):
         if not isinstance(message, str) or not message:
             continue
@@ -105,7 +111,10 @@ def load(lang: str, locale_dir: Path = LOCALE_DIR) -> Catalog:
     """The catalogue of one language as stored (an empty one when there is no file yet)."""
     path = locale_dir / f"{lang}.po"
     if not path.exists():
-        return Catalog(locale=lang, project="finbot", fuzzy=False, charset="utf-8")
+        catalog = Catalog(locale=lang, project="finbot", version="0.1.0", header_comment=HEADER.format(what=lang),
+                          language_team="finbot", fuzzy=False, charset="utf-8")
+        catalog.msgid_bugs_address = ""
+        return catalog
     with path.open("rb") as fh:
         return read_po(fh, locale=lang)
 
@@ -127,8 +136,10 @@ def merge(template: Catalog, langs: Iterable[str] = LANGS, locale_dir: Path = LO
     todo: dict[str, list[str]] = {}
     for lang in langs:
         catalog = load(lang, locale_dir)
-        catalog.update(template, update_creation_date=False)
+        catalog.update(template)
         catalog.fuzzy = False
+        for key in [k for k, m in catalog.obsolete.items() if not m.string]:
+            del catalog.obsolete[key]  # nothing worth keeping
         _write_if_changed(locale_dir / f"{lang}.po", _po_bytes(catalog))
         todo[lang] = missing(template, catalog)
     return todo
