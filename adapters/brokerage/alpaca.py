@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -28,6 +28,7 @@ from bot.broker import (
     InvalidRequest,
     Order,
     OrderConflict,
+    OrderNotFound,
     OrderRequest,
     OrderSide,
     OrderStatus,
@@ -90,7 +91,6 @@ class AlpacaBroker:
         directory: InstrumentDirectory | None = None,
         price_band_bps: int = 500,
         timeout: float = 10.0,
-        clock: Callable[[], datetime] | None = None,
     ) -> None:
         url = (base_url or (PAPER_URL if paper else "")).rstrip("/").removesuffix("/v2") or None
         self._client = TradingClient(api_key, secret_key, paper=paper, url_override=url)
@@ -100,7 +100,6 @@ class AlpacaBroker:
         self._data = AlpacaMarketData(api_key, secret_key, url=data_url or DATA_URL, feed=feed, timeout=timeout)
         self.directory = directory if directory is not None else load_directory()
         self.price_band_bps = price_band_bps
-        self._clock = clock
         self._polled: dict[str, tuple[str, Decimal, int] | None] = {}  # as the last poll saw them
         self._lock = threading.Lock()
 
@@ -155,7 +154,11 @@ class AlpacaBroker:
             quote = self.quote(inst.symbol) if needs_quote else None
             required = max_cost(req, quote, self.price_band_bps)
             if required > buying_power:
-                raise InsufficientBuyingPower(required, buying_power)
+                # a retry of an order already placed is answered with it, whatever cash is left
+                existing = self._existing(req)
+                if existing is None:
+                    raise InsufficientBuyingPower(required, buying_power)
+                return existing
         body = _order_body(req, inst)
         try:
             with self._calls(symbol=inst.symbol, client_order_id=req.client_order_id, keep=(APIError,)):
@@ -164,12 +167,22 @@ class AlpacaBroker:
         except APIError as exc:
             if not mapping.is_duplicate(exc):
                 raise mapping.translate(exc, symbol=inst.symbol, client_order_id=req.client_order_id) from exc
-            existing = self.get_order(req.client_order_id)
-            if not same_order(req, existing.symbol, existing.side, existing.qty, existing.notional,
-                              existing.limit_price):
-                raise OrderConflict(f"client_order_id {req.client_order_id!r} is a different order") from exc
+            existing = self._existing(req)
+            if existing is None:
+                raise BrokerUnavailable(f"Alpaca calls {req.client_order_id!r} a duplicate but has no such order") from exc
             return existing
         return self._with_fills(AlpacaOrder(**raw))
+
+    def _existing(self, req: OrderRequest) -> Order | None:
+        """The order already placed under this client_order_id (OrderConflict if it is another order)."""
+        try:
+            existing = self.get_order(req.client_order_id)
+        except OrderNotFound:
+            return None
+        if not same_order(req, existing.symbol, existing.side, existing.qty, existing.notional,
+                          existing.limit_price):
+            raise OrderConflict(f"client_order_id {req.client_order_id!r} is a different order")
+        return existing
 
     def get_order(self, client_order_id: str) -> Order:
         """The order by our id, with its fills."""

@@ -146,6 +146,9 @@ def test_same_client_order_id_returns_the_existing_order(alpaca: AlpacaBroker, s
     assert again == first
     assert len(server.orders) == 1 and len(server.calls("POST", "/v2/orders")) == 2
     assert server.positions["AAPL"][0] == 2
+    # the ledger has since spent the cash it held for this order: a retry still finds the order
+    assert alpaca.submit(OrderRequest("dup", "AAPL", BUY, qty=D(2)), buying_power=D(0)) == first
+    assert len(server.calls("POST", "/v2/orders")) == 2
     with pytest.raises(OrderConflict):
         alpaca.submit(OrderRequest("dup", "AAPL", BUY, qty=D(5)))
 
