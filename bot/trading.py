@@ -389,10 +389,13 @@ def poll(engine: Engine) -> list[Reply]:
         return []
     replies: list[Reply] = []
     for order in changed:
+        with Session(engine.db) as s:
+            before = s.get(OrderRow, order.client_order_id)
+            status_before = before.status if before is not None else None
         fresh = apply_order(engine, order)
         with Session(engine.db, expire_on_commit=False) as s:
             row = s.get(OrderRow, order.client_order_id)
-            if row is None:
+            if row is None or (not fresh and row.status == status_before):
                 continue
             user = s.get(User, row.user_id)
             from bot.models import Action
@@ -421,6 +424,7 @@ def show_quote(engine: Engine, c: Ctx, intent: Any) -> None:
     if inst is None:
         c.say(t(c.lang, "I don't know that stock. Try a ticker like AAPL, EQNR or MC."))
         return
+    engine._ledger(c)  # commit first: the broker may keep its state in the same database
     q = engine.broker.quote(inst.symbol)
     text = t(c.lang, "{name} ({symbol}): bid {bid}, ask {ask}", name=inst.name, symbol=inst.symbol,
              bid=fmt_money(q.bid, q.currency, c.lang), ask=fmt_money(q.ask, q.currency, c.lang))
