@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     delete,
+    event,
     func,
     insert,
     select,
@@ -52,6 +53,15 @@ tg_outbox = Table(
 )
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL (as the ledger uses: durable, and readers never block the writer) and a busy wait."""
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
 
 
 def encode_reply(reply: Reply) -> str:
@@ -94,6 +104,8 @@ class TelegramStore:
     def __init__(self, url_or_engine: str | Engine) -> None:
         if isinstance(url_or_engine, str):
             self.db = create_engine(url_or_engine)
+            if self.db.dialect.name == "sqlite":
+                event.listen(self.db, "connect", _sqlite_pragmas)
         else:
             self.db = url_or_engine
         metadata.create_all(self.db)
