@@ -25,7 +25,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ledger import Ledger, TransferSpec, migrate  # noqa: E402
 from ledger.chain import row_hash  # noqa: E402
-from ledger.tables import GENESIS_HASH  # noqa: E402
 
 N_ACCOUNTS = 1000
 FUNDING = 10**12

@@ -17,7 +17,14 @@ from ledger.errors import (
     UnknownAsset,
 )
 from ledger.flags import AccountFlag, TransferFlag, TransferStatus
-from ledger.money import Money, exponent, from_minor, split_largest_remainder, to_minor
+from ledger.money import (
+    Money,
+    decimal_text,
+    exponent,
+    from_minor,
+    split_largest_remainder,
+    to_minor,
+)
 from ledger.rules import EXPIRY_PREFIX
 from ledger.transfers import StatementLine, Transfer, TransferResult, TransferSpec
 
@@ -51,6 +58,7 @@ __all__ = [
     "UnknownAccountKind",
     "UnknownAsset",
     "create_engine",
+    "decimal_text",
     "exponent",
     "from_minor",
     "migrate",

@@ -174,43 +174,48 @@ class Ledger:
         label: str | None = None,
     ) -> Account:
         """The account of `owner` for `asset` and `kind`, made if missing (idempotent). A wallet's
-        debits must not exceed its credits unless `flags` says otherwise."""
+        debits must not exceed its credits unless `flags` says otherwise. A label belongs to the
+        owner: giving one relabels all their accounts, and a new account takes the owner's."""
         exponent(asset)  # raises UnknownAsset
         if flags is None:
             flags = AccountFlag.DEBITS_MUST_NOT_EXCEED_CREDITS if kind == WALLET else AccountFlag.NONE
         want = AccountFlag(int(flags))
+        found = self.find_account(owner, asset, kind)
+        if found is not None and found.flags == want and (label is None or found.label == label):
+            return found  # the common case: no write transaction at all
 
         def attempt() -> Account:
+            a = accounts_t
             with self.engine.begin() as conn:
                 row = conn.execute(
-                    sa.select(accounts_t).where(
-                        accounts_t.c.owner == owner,
-                        accounts_t.c.asset == asset,
-                        accounts_t.c.kind == kind,
-                    )
+                    sa.select(a).where(a.c.owner == owner, a.c.asset == asset, a.c.kind == kind)
                 ).first()
+                if label is not None:
+                    conn.execute(
+                        a.update().where(a.c.owner == owner, a.c.label.is_distinct_from(label)).values(label=label)
+                    )
                 if row is not None:
                     found = _account(row)
                     if found.flags != want:
                         raise AccountConflict(
                             f"{owner}/{asset}/{kind} exists with flags {found.flags!r}, not {want!r}"
                         )
-                    if label is not None and found.label != label:
-                        conn.execute(
-                            accounts_t.update().where(accounts_t.c.id == found.id).values(label=label)
-                        )
-                        found = Account(found.id, owner, asset, kind, found.flags, label)
-                    return found
+                    return Account(found.id, owner, asset, kind, found.flags, label or found.label)
+                new_label = label
+                if new_label is None:
+                    new_label = conn.execute(
+                        sa.select(a.c.label).where(a.c.owner == owner, a.c.label.is_not(None)).limit(1)
+                    ).scalar()
                 new_id = conn.execute(
-                    accounts_t.insert()
+                    a.insert()
                     .values(
-                        owner=owner, asset=asset, kind=kind, flags=int(want), label=label,
+                        owner=owner, asset=asset, kind=kind, flags=int(want), label=new_label,
                         debits_posted=0, credits_posted=0, debits_pending=0, credits_pending=0,
                         version=0, created_us=self.now_us(),
                     )  # fmt: skip
-                    .returning(accounts_t.c.id)
+                    .returning(a.c.id)
                 ).scalar_one()
-                return Account(int(new_id), owner, asset, kind, want, label)
+                return Account(int(new_id), owner, asset, kind, want, new_label)
 
         result: Account = self._retrying(attempt)
         return result

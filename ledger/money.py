@@ -62,6 +62,11 @@ def from_minor(minor: int, asset: str) -> Decimal:
     return Decimal(minor).scaleb(-exp).quantize(Decimal(1).scaleb(-exp))
 
 
+def decimal_text(minor: int, asset: str) -> str:
+    """Minor units as a plain decimal string with the asset's exponent: `80.00`, `0.000000001`."""
+    return format(from_minor(minor, asset), "f")
+
+
 @dataclass(frozen=True)
 class Money:
     """An amount of one asset in integer minor units."""

@@ -62,7 +62,7 @@ def balances(
     Amounts are decimal strings with the asset's exponent, e.g. {"@alice": {"USD": "80.00"}}.
     System accounts are left out.
     """
-    from ledger import WALLET, from_minor
+    from ledger import WALLET, decimal_text
 
     with _open(db) as ledger:
         wallets = [a for a in ledger.accounts() if a.kind == WALLET]
@@ -70,7 +70,7 @@ def balances(
     out: dict[str, dict[str, str]] = {}
     for a in wallets:
         key = a.label or a.owner
-        out.setdefault(key, {})[a.asset] = str(from_minor(bals[a.id].posted, a.asset))
+        out.setdefault(key, {})[a.asset] = decimal_text(bals[a.id].posted, a.asset)
     ordered = {k: dict(sorted(v.items())) for k, v in sorted(out.items())}
     if as_json:
         typer.echo(json.dumps(ordered, ensure_ascii=False))
@@ -117,7 +117,7 @@ def statement(
     end: Annotated[str | None, typer.Option(help="Until this ISO 8601 time (exclusive).")] = None,
 ) -> None:
     """Posted movements of one account with the running balance, oldest first."""
-    from ledger import AccountNotFound, from_minor
+    from ledger import AccountNotFound, decimal_text
 
     with _open(db) as ledger:
         acct = ledger.get_account(account_id)
@@ -131,8 +131,8 @@ def statement(
             raise typer.Exit(2) from exc
     for line in lines:
         typer.echo(
-            f"{line.at.isoformat(timespec='seconds')}  {str(from_minor(line.amount, acct.asset)):>14}  "
-            f"{str(from_minor(line.balance, acct.asset)):>14}  #{line.counterparty_account_id:<5} "
+            f"{line.at.isoformat(timespec='seconds')}  {decimal_text(line.amount, acct.asset):>14}  "
+            f"{decimal_text(line.balance, acct.asset):>14}  #{line.counterparty_account_id:<5} "
             f"{line.transfer_id}  {line.memo or ''}"
         )
 
