@@ -91,18 +91,19 @@ def start_bot(settings: Settings, engine: EnginePort, *, limits: FloodLimits | N
 
 @dataclass
 class BotProcess:
-    """The transport in its own process (`python -m tests.adapters.telegram.run_bot`)."""
+    """The bot in its own process: `finbot run`, or the test runner with the engine double."""
 
     proc: subprocess.Popen[bytes]
     log: Path
+    polls_before: int
 
-    def wait_ready(self, server: BotApiServer, timeout: float = 30) -> None:
-        """Wait until the process has set its command menu and is polling."""
+    def wait_ready(self, server: BotApiServer, timeout: float = 60) -> None:
+        """Wait until the process has started polling (it deletes any webhook first)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"bot exited {self.proc.returncode}: {self.log.read_text()[-3000:]}")
-            if "READY" in self.log.read_text():
+            if len(server.calls_of("deleteWebhook")) > self.polls_before:
                 return
             time.sleep(0.05)
         raise TimeoutError(f"bot not ready: {self.log.read_text()[-3000:]}")
@@ -120,13 +121,13 @@ class BotProcess:
         self.proc.wait(10)
 
 
-def spawn_bot(server: BotApiServer, db_url: str, log: Path, *, engine: str = "fake",
+def spawn_bot(server: BotApiServer, db_url: str, log: Path, *, finbot_run: bool = False,
               env: dict[str, str] | None = None) -> BotProcess:
-    """Start the bot process against `server` with the given engine (`fake` or `real`)."""
+    """Start a bot process against `server`: `finbot run` itself, or the runner with the engine double."""
     full = {**os.environ, "TELEGRAM_BOT_TOKEN": server.token, "TELEGRAM_API_BASE": server.base_url,
-            "DATABASE_URL": db_url, "WEBHOOK_URL": "", "PYTHONPATH": str(ROOT),
-            "FINBOT_TEST_ENGINE": engine, **(env or {})}
+            "DATABASE_URL": db_url, "WEBHOOK_URL": "", "PYTHONPATH": str(ROOT), **(env or {})}
+    cmd = ([str(Path(sys.executable).with_name("finbot")), "run"] if finbot_run
+           else [sys.executable, "-m", "tests.adapters.telegram.run_bot"])
     fh = log.open("ab")
-    proc = subprocess.Popen([sys.executable, "-m", "tests.adapters.telegram.run_bot"], cwd=ROOT,
-                            env=full, stdout=fh, stderr=subprocess.STDOUT)
-    return BotProcess(proc, log)
+    proc = subprocess.Popen(cmd, cwd=log.parent, env=full, stdout=fh, stderr=subprocess.STDOUT)
+    return BotProcess(proc, log, len(server.calls_of("deleteWebhook")))

@@ -1,4 +1,4 @@
-"""Test entry point: the transport in its own process, with the fake or the real engine, settings from the environment."""
+"""Test entry point: the transport in its own process with the engine double, settings from the environment."""
 
 from __future__ import annotations
 
@@ -6,31 +6,23 @@ import logging
 import os
 from pathlib import Path
 
-from adapters.telegram.app import EnginePort, fetch_identity, run
+from adapters.telegram.app import run
 from adapters.telegram.flood import FloodLimits
 from bot.config import load_settings
 from tests.adapters.telegram.fakes import FakeEngine
 
 
 def main() -> None:
-    """Build the engine FINBOT_TEST_ENGINE names and run until SIGTERM; print READY once polling."""
+    """Run the transport with FakeEngine until SIGTERM (FINBOT_TEST_* variables script its crashes)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = load_settings()
-    engine: EnginePort
-    if os.environ.get("FINBOT_TEST_ENGINE", "fake") == "fake":
-        journal = os.environ.get("FINBOT_TEST_JOURNAL")
-        engine = FakeEngine(journal=Path(journal) if journal else None,
-                            crash_on=os.environ.get("FINBOT_TEST_CRASH_ON") or None,
-                            crash_in_message_sent=bool(os.environ.get("FINBOT_TEST_CRASH_SENT")))
-    else:
-        from bot.bootstrap import build_engine
-
-        engine = build_engine(settings, messenger="telegram",
-                              bot_username=fetch_identity(settings).username)
+    journal = os.environ.get("FINBOT_TEST_JOURNAL")
+    engine = FakeEngine(journal=Path(journal) if journal else None,
+                        crash_on=os.environ.get("FINBOT_TEST_CRASH_ON") or None,
+                        crash_in_message_sent=bool(os.environ.get("FINBOT_TEST_CRASH_SENT")))
     run(settings, engine, limits=FloodLimits(chat_burst=50), poll_timeout=5,
-        tick_seconds=float(os.environ.get("FINBOT_TEST_TICK", "30")),
-        on_ready=lambda t: print("READY", flush=True))
+        tick_seconds=float(os.environ.get("FINBOT_TEST_TICK", "30")))
 
 
 if __name__ == "__main__":
