@@ -32,6 +32,7 @@ def labels(lang: str) -> dict[str, str]:
         "cancel": t(lang, "Cancel"),
         "pay": t(lang, "Pay"),
         "decline": t(lang, "Decline"),
+        "cancel_order": t(lang, "Cancel order"),
     }
 
 

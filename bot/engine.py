@@ -381,16 +381,21 @@ class Engine:
     def _cmd_statement(self, c: Ctx, arg: str) -> None:
         from bot import statements
 
-        cur = c.user.currency
         uid = c.user.id
         assert uid is not None
-        month = arg.strip() or c.now.strftime("%Y-%m")
+        words = arg.upper().split()
+        cur = next((w for w in words if len(w) == 3 and w.isalpha()), None)
+        month = next((w for w in arg.split() if "-" in w), c.now.strftime("%Y-%m"))
         try:
             start, end = statements.month_bounds(month)
         except ValueError:
             c.say(t(c.lang, "Write the month as YYYY-MM, e.g. /statement {m}.", m=c.now.strftime("%Y-%m")))
             return
         ledger = self._ledger(c)
+        wallets = [a for a in ledger.accounts(owner_of(uid)) if a.kind == "wallet"]
+        if cur is None:  # the default currency, else the wallet with the most entries that month
+            ranked = sorted(wallets, key=lambda a: (len(ledger.statement(a.id, start, end)), a.asset == c.user.currency), reverse=True)
+            cur = ranked[0].asset if ranked and ledger.statement(ranked[0].id, start, end) else c.user.currency
         account = ledger.find_account(owner_of(uid), cur)
         lines = ledger.statement(account.id, start, end) if account is not None else []
         opening = statements.opening_balance(ledger, account.id, start) if account is not None else 0
@@ -834,6 +839,7 @@ class Engine:
         action_id = self._action_id(c, c.ev.message_id or c.ev.event_id)
         if c.s.get(Action, action_id) is not None:
             return
+        payload.setdefault("from_label", display(c.user))
         body = canonical(payload)
         a = Action(id=action_id, kind=kind, initiator_id=c.user.id or 0, messenger=c.ev.chat.messenger,
                    origin_chat_id=c.ev.chat.chat_id, origin_group=not c.private, payload=body, digest=digest(body),
@@ -883,6 +889,13 @@ class Engine:
         a = c.s.get(Action, tok.action_id) if tok.action_id else None
         if a is None:
             c.answer(t(c.lang, "This button is no longer valid."))
+            return
+        if tok.choice == "cancel_order":
+            from bot import trading
+
+            c.answer(t(c.lang, "Cancelling the order…"), alert=False)
+            action_id = a.id
+            c.after.append(lambda: trading.cancel_order(self, action_id))
             return
         if tok.choice == "cancel":
             if a.status in AWAITING:
@@ -1301,7 +1314,8 @@ class Engine:
         action_id = f"pay:{req.id}"
         a = c.s.get(Action, action_id)
         payload = {"kind": "pay_request", "currency": req.currency, "amount": req.amount, "request_id": req.id,
-                   "to_user": requester.id, "to_label": display(requester), "note": req.note, "fee": 0, "from_user": c.user.id}
+                   "to_user": requester.id, "to_label": display(requester), "note": req.note, "fee": 0, "from_user": c.user.id,
+                   "from_label": display(c.user)}
         if a is None or a.status in ("cancelled", "expired", "failed"):
             if a is not None:
                 c.s.delete(a)

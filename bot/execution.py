@@ -53,7 +53,7 @@ class Executor:
 
     def _send(self, action_id: str, payload: dict[str, Any]) -> Outcome:
         cur = payload["currency"]
-        source = self.wallet(int(payload["from_user"]), cur)
+        source = self.wallet(int(payload["from_user"]), cur, payload.get("from_label"))
         specs: list[TransferSpec] = []
         legs = payload["legs"]
         for i, leg in enumerate(legs):
@@ -73,12 +73,12 @@ class Executor:
             return Outcome(False, "funding_declined", got.reason or "")
         source = self.ledger.system_account("sandbox_funding", cur).id
         return self._commit([TransferSpec(id=f"{action_id}:0", debit_account_id=source,
-                                          credit_account_id=self.wallet(uid, cur), amount=amount, memo="top-up")])
+                                          credit_account_id=self.wallet(uid, cur, payload.get("from_label")), amount=amount, memo="top-up")])
 
     def _withdraw(self, action_id: str, payload: dict[str, Any]) -> Outcome:
         cur, amount, uid = payload["currency"], int(payload["amount"]), int(payload["from_user"])
         sink = self.ledger.system_account("payouts", cur).id
-        out = self._commit([TransferSpec(id=f"{action_id}:0", debit_account_id=self.wallet(uid, cur),
+        out = self._commit([TransferSpec(id=f"{action_id}:0", debit_account_id=self.wallet(uid, cur, payload.get("from_label")),
                                          credit_account_id=sink, amount=amount, memo="withdrawal")])
         if not out.ok:
             return out
@@ -90,6 +90,6 @@ class Executor:
 
     def _pay_request(self, action_id: str, payload: dict[str, Any]) -> Outcome:
         cur, amount = payload["currency"], int(payload["amount"])
-        return self._commit([TransferSpec(id=f"{action_id}:0", debit_account_id=self.wallet(int(payload["from_user"]), cur),
+        return self._commit([TransferSpec(id=f"{action_id}:0", debit_account_id=self.wallet(int(payload["from_user"]), cur, payload.get("from_label")),
                                           credit_account_id=self.wallet(int(payload["to_user"]), cur, payload.get("to_label")), amount=amount,
                                           memo=payload.get("note"))])

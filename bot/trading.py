@@ -376,7 +376,20 @@ def _order_card(engine: Engine, s: Session, action_id: str, user: User, payload:
                        price=fmt_money(avg, row.currency, lang),
                        what=t(lang, "paid") if row.side == "buy" else t(lang, "received"),
                        amount=money_text(cash, row.currency, lang)))
-    return engine._edit_or_send(s, f"card:{action_id}", user.private_chat_id, "\n".join(lines))
+    buttons: tuple[tuple[Any, ...], ...] = ()
+    if row.status in ("new", "accepted", "partially_filled"):
+        from bot.commands import labels
+        from bot.events import Button
+        from bot.models import PressToken
+
+        token = f"co-{row.client_order_id[3:19]}"
+        if s.get(PressToken, token) is None:
+            s.add(PressToken(token=token, action_id=action_id, choice="cancel_order", allowed_user_id=user.id,
+                             single_use=True, expires_at=engine.clock() + timedelta(days=365)))
+        buttons = ((Button(labels(lang)["cancel_order"], data=token),),)
+    a_chat = engine._sent(s, f"card:{action_id}")
+    return engine._edit_or_send(s, f"card:{action_id}", a_chat.chat_id if a_chat else user.private_chat_id,
+                                "\n".join(lines), buttons)
 
 
 def poll(engine: Engine) -> list[Reply]:
@@ -537,13 +550,28 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def cancel_order(engine: Engine, coid: str) -> Order | None:
-    """Cancel at the broker and release what is held."""
+def cancel_order(engine: Engine, action_id: str) -> list[Reply]:
+    """Cancel at the broker, post what filled before, release what is held, and edit the card."""
     if engine.broker is None:
-        return None
-    order = engine.broker.cancel(coid)
+        return []
+    coid = _coid(action_id)
+    try:
+        order = engine.broker.cancel(coid)
+    except BrokerError as exc:
+        log.warning("cancel of %s refused: %s", coid, exc)
+        order = engine.broker.get_order(coid)
     apply_order(engine, order)
-    return order
+    with Session(engine.db, expire_on_commit=False) as s:
+        from bot.models import Action
+
+        a = s.get(Action, action_id)
+        row = s.get(OrderRow, coid)
+        user = s.get(User, row.user_id) if row is not None else None
+        if a is None or user is None:
+            return []
+        replies = _order_card(engine, s, action_id, user, json.loads(a.payload))
+        s.commit()
+    return replies
 
 
 __all__ = ["apply_order", "execute_order", "holdings", "poll", "propose_order", "show_portfolio", "show_quote", "sa"]
