@@ -1,0 +1,116 @@
+"""Counterparties: Telegram @handles, bare names in a payee's place, and "him/her" for a reply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from intents.items import Item
+from intents.lexicon import common
+
+# Phrase categories that end a name ("anna for pizza", "anna 20", "anna and bob").
+_NAME_SKIP = ("filler",)
+
+
+@dataclass
+class Counterparties:
+    """The recipients found, whether one of them is doubtful, and the items they took."""
+
+    recipients: list[str] = field(default_factory=list)
+    doubtful: bool = False
+    claimed: set[int] = field(default_factory=set)
+
+    def add(self, who: str) -> None:
+        """Add a recipient once, keeping the order they were written."""
+        if who not in self.recipients:
+            self.recipients.append(who)
+
+
+def is_bot(it: Item) -> bool:
+    """True for a mention of a bot (Telegram bot usernames end in "bot")."""
+    return it.kind == "handle" and it.norm.endswith(common().bot_suffix)
+
+
+def is_name(it: Item) -> bool:
+    """A plain word that can be a person's name: letters (and inner - or '), two or more."""
+    if it.kind != "word" or len(it.text) < 2:
+        return False
+    core = it.text.replace("-", "").replace("'", "")
+    return core.isalpha()
+
+
+def _ends_name(items: list[Item], j: int) -> bool:
+    """True when nothing that could continue a name follows index j-1."""
+    if j >= len(items):
+        return True
+    return items[j].kind != "word"
+
+
+def read_counterparties(
+    items: list[Item],
+    used: set[int],
+    anchors: list[int],
+) -> Counterparties:
+    """Handles and "him/her" anywhere; bare names right after a verb or a to/from/with word."""
+    out = Counterparties()
+    n = len(items)
+    for i, it in enumerate(items):
+        if i in used:
+            continue
+        if it.kind == "handle":
+            out.claimed.add(i)
+            if is_bot(it):
+                continue
+            if not it.valid:
+                out.doubtful = True
+                continue
+            out.add(it.norm)
+        elif "reply" in it.cats and it.kind == "phrase":
+            out.claimed.add(i)
+            out.add("reply")
+    has_handle = bool(out.recipients)
+    positions = list(anchors)
+    for i, it in enumerate(items):
+        if i in used or it.kind != "phrase":
+            continue
+        if "to" in it.cats or "from" in it.cats or "with" in it.cats:
+            positions.append(i + 1)
+    seen: set[int] = set()
+    for p in positions:
+        j = p
+        while j < n and items[j].kind == "phrase" and "filler" in items[j].cats and not _strong(items[j]):
+            j += 1
+        while j < n and j not in seen and j not in used:
+            it = items[j]
+            if it.kind == "handle" or "reply" in it.cats or "self" in it.cats:
+                nxt = j + 1
+            elif is_name(it):
+                if "note_word" in it.cats:
+                    break
+                prev = items[j - 1] if j > 0 else None
+                if prev is not None and "for" in prev.cats and has_handle:
+                    # "til" is both "to" and "for": with a payee named, what follows is a note.
+                    break
+                if not _ends_name(items, j + 1):
+                    out.doubtful = True
+                    seen.add(j)
+                    break
+                out.add(it.text.lower())
+                out.claimed.add(j)
+                nxt = j + 1
+            else:
+                break
+            seen.add(j)
+            # "anna and bob", "@bob, @carol og kari"
+            if nxt + 1 < n and items[nxt].kind in ("phrase", "punct") and ("and" in items[nxt].cats or items[nxt].text == ","):
+                j = nxt + 1
+                continue
+            break
+    return out
+
+
+def _strong(it: Item) -> bool:
+    """A filler phrase that also marks something the reader must see (to, for, a date...)."""
+    return any(
+        c in it.cats
+        for c in ("to", "from", "with", "for", "reply", "self", "cur", "wd", "rel", "every", "freq", "sym", "intent", "note_word")
+    )

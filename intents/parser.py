@@ -1,0 +1,332 @@
+"""parse(): a chat message to an Intent, deterministic, asking back (clarify) rather than guessing."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal
+
+from intents.amounts import Money, free_currencies, presplit, read_money
+from intents.dates import TimeReading, read_time
+from intents.directory import InstrumentDirectory, load_directory
+from intents.handles import is_bot, read_counterparties
+from intents.items import Item, build_items
+from intents.lang import detect
+from intents.lexicon import common, lexicon
+from intents.model import MONEY_INTENTS, PAYMENT_INTENTS, AmountParse, Intent
+from intents.normalize import fold, normalize
+from intents.notes import read_note
+from intents.numwords import words_to_digits
+from intents.pipeline import pipeline, read, reading, symbol_matcher
+from intents.trades import read_symbol, read_trade
+
+_SLASH = re.compile(r"^/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?(?=[\s,.:!?]|$)")
+NOMINAL = frozenset({"balance", "history", "portfolio", "quote", "help", "cancel"})
+_VETO = ("past", "narr", "question", "neg")
+MAX_CHARS = 4096  # Telegram's longest message; the rest of a longer text is not read.
+
+
+def _command(name: str, lang: str | None) -> tuple[str | None, str | None]:
+    """The intent of a slash command, looked up first in `lang`, then in every language."""
+    langs = common().languages
+    order = ([lang] if lang in langs else []) + [x for x in langs if x != lang]
+    for code in order:
+        intent = lexicon(code).commands.get(name)
+        if intent is not None:
+            return intent, code
+    return None, None
+
+
+def _choose(items: list[Item], cmd_intent: str | None, timed: set[int]) -> tuple[str, int, str | None]:
+    """(intent, index of the word that said it or -1, clarify) from the items' order and cues."""
+    if cmd_intent is not None:
+        return cmd_intent, -1, None
+    n = len(items)
+    i = 0
+    while i < n:
+        it = items[i]
+        if it.kind == "punct" or is_bot(it) or i in timed:
+            i += 1
+            continue
+        if "intent" in it.cats:
+            intent = it.cats["intent"]
+            j = i + 1
+            if j + 1 < n and "or" in items[j].cats and "intent" in items[j + 1].cats and items[j + 1].cats["intent"] != intent:
+                return intent, i, "ambiguous_intent"
+            return intent, i, None
+        if "neg" in it.cats:
+            return "none", -1, None
+        if it.kind == "phrase" and "pre" in it.cats:
+            i += 1
+            continue
+        break
+    # No command up front: a question about balance, history, a price... unless it tells a story.
+    seen_symbol = False
+    for k, it in enumerate(items):
+        if "intent" in it.cats and it.cats["intent"] in NOMINAL:
+            return it.cats["intent"], k, None
+        if "sym" in it.cats:
+            seen_symbol = True
+        elif not seen_symbol and it.kind == "phrase" and any(c in it.cats for c in _VETO):
+            return "none", -1, None
+    has_number = any(it.kind == "num" for it in items)
+    has_party = any(it.kind == "handle" and not is_bot(it) for it in items)
+    if has_number and has_party:
+        return "none", -1, "ambiguous_intent"
+    if any("sym" in it.cats for it in items) and not has_number and not has_party:
+        # "AAPL?", "how's SPY doing today": a symbol and nothing that tells a story.
+        if not any(
+            it.kind == "word" or (it.kind == "phrase" and any(c in it.cats for c in _VETO)) for it in items
+        ):
+            return "quote", -1, None
+    return "none", -1, None
+
+
+def _amount(money: list[Money], free: list[str]) -> tuple[Decimal | None, str | None, str | None]:
+    """(amount, currency, clarify) of a payment from its money readings."""
+    currencies = {m.currency for m in money if m.currency is not None} | set(free)
+    if not money:
+        return None, (free[0] if len(set(free)) == 1 else None), "missing_amount"
+    if len(money) > 1 or len(currencies) > 1:
+        return None, (currencies.pop() if len(currencies) == 1 else None), "ambiguous_amount"
+    m = money[0]
+    currency = m.currency or (free[0] if free else None)
+    if not m.ok:
+        return None, currency, "ambiguous_amount"
+    return m.value, currency, None
+
+
+_BARE: dict[tuple[str, str, str | None, str | None], Intent] = {}
+
+
+def bare(intent: str, lang: str, clarify: str | None = None, currency: str | None = None) -> Intent:
+    """An Intent with no slots but these (shared: Intents are immutable)."""
+    key = (intent, lang, clarify, currency)
+    hit = _BARE.get(key)
+    if hit is None:
+        hit = Intent(intent, lang, currency=currency, clarify=clarify)
+        if len(_BARE) < 4096:
+            _BARE[key] = hit
+    return hit
+
+
+def _not_money(items: list[Item], trigger: int, seen: set[str]) -> bool:
+    """Sending things that are not money: "send 2 photos to @anna", "send me the pdf"."""
+    if "cur" in seen:
+        return False
+    if "thing" in seen:
+        return True
+    after = trigger + 1
+    if after < len(items) and "self" in items[after].cats and "reply" not in items[after].cats:
+        return not any(it.kind == "num" for it in items)
+    return False
+
+
+class Reader:
+    """One message read in one language against one directory and one `now`."""
+
+    def __init__(self, lang: str, directory: InstrumentDirectory, now: datetime.datetime) -> None:
+        self.lang = lang
+        self.directory = directory
+        self.today = now.date()
+
+    def items(self, text: str) -> tuple[str, list[Item], set[str]]:
+        """The prepared text and its items."""
+        lex = lexicon(self.lang)
+        prepared = presplit(words_to_digits(text, self.lang)) if text else text
+        doc = read(pipeline(self.lang), prepared)
+        found = reading(doc)
+        symbols = symbol_matcher(self.lang, self.directory)
+        symbols.tag(doc, found)
+        items, seen = build_items(prepared, found, lex.decimal_mark, lex.group_marks, symbols.exact)
+        for it in items:
+            if it.kind == "word" and "-" in it.text:
+                # "equinor-aksjene": a name glued to a noun with a hyphen.
+                for part in it.norm.split("-"):
+                    sym = symbols.single.get(part)
+                    if sym is not None:
+                        it.kind = "phrase"
+                        it.cats = {"sym": sym}
+                        seen.add("sym")
+                        break
+        return prepared, items, seen
+
+    def read(self, text: str, cmd_intent: str | None, slash: bool) -> Intent:
+        """The Intent of a message body (after any slash command)."""
+        source, items, seen = self.items(text)
+        lang = self.lang
+        time = read_time(items, self.today, seen)
+        intent, trigger, clarify = _choose(items, cmd_intent, time.used)
+        if intent in PAYMENT_INTENTS and cmd_intent is None and _not_money(items, trigger, seen):
+            intent = "none"
+        if intent == "none":
+            return bare("none", lang, clarify)
+        if intent not in MONEY_INTENTS:
+            time = TimeReading()
+        used = set(time.used)
+        if trigger >= 0:
+            used.add(trigger)
+        if intent in PAYMENT_INTENTS or intent in ("deposit", "withdraw"):
+            return self._payment(intent, source, items, used, trigger, slash, time, clarify, seen)
+        if intent in ("buy", "sell"):
+            return self._trade(intent, items, used, trigger, time, clarify)
+        if intent == "quote":
+            symbol, unknown, several = read_symbol(items, used, trigger + 1)
+            return Intent(
+                "quote",
+                lang,
+                symbol=symbol,
+                clarify=clarify or ("unknown_symbol" if symbol is None else None),
+            )
+        if intent == "balance":
+            money = read_money(items, used)
+            free = free_currencies(items, money, used) if "cur" in seen else []
+            currency = free[0] if len(set(free)) == 1 else None
+            return bare("balance", lang, clarify, currency)
+        return bare(intent, lang, clarify)
+
+    def _payment(
+        self,
+        intent: str,
+        source: str,
+        items: list[Item],
+        used: set[int],
+        trigger: int,
+        slash: bool,
+        time: TimeReading,
+        clarify: str | None,
+        seen: set[str],
+    ) -> Intent:
+        lang = self.lang
+        recipients: list[str] = []
+        note: str | None = None
+        doubtful = False
+        taken = set(used)
+        if intent in PAYMENT_INTENTS:
+            anchors = [trigger + 1] if trigger >= 0 or slash else []
+            cp = read_counterparties(items, taken, anchors)
+            recipients, doubtful = cp.recipients, cp.doubtful
+            taken |= cp.claimed
+            if "for" in seen or "note_word" in seen:
+                note, note_span = read_note(source, items, taken)
+                taken |= note_span
+        money = [m for m in read_money(items, taken) if not m.pct]
+        free = free_currencies(items, money, taken) if "cur" in seen else []
+        amount, currency, amount_clarify = _amount(money, free)
+        if clarify is None:
+            clarify = amount_clarify
+        if clarify is None and intent in PAYMENT_INTENTS and (not recipients or doubtful):
+            clarify = "missing_recipient"
+        return Intent(
+            intent,
+            lang,
+            amount=amount,
+            currency=currency,
+            recipients=tuple(recipients),
+            recurrence=time.recurrence,
+            when=time.when,
+            note=note,
+            clarify=clarify,
+        )
+
+    def _trade(
+        self,
+        intent: str,
+        items: list[Item],
+        used: set[int],
+        trigger: int,
+        time: TimeReading,
+        clarify: str | None,
+    ) -> Intent:
+        money = read_money(items, used)
+        trade = read_trade(items, used, money, trigger + 1)
+        if (
+            trade.symbol is None
+            and not trade.several
+            and not money
+            and not any("tickerlike" in it.cats or "shares" in it.cats or "frac" in it.cats for it in items)
+        ):
+            # "buy a new phone", "kjøpe ny telefon": not an order for an instrument.
+            if any(it.kind == "word" for it in items):
+                return bare("none", self.lang)
+        if clarify is None:
+            if trade.ambiguous:
+                clarify = "ambiguous_amount"
+            elif trade.symbol is None:
+                clarify = "unknown_symbol"
+            elif trade.quantity is None and trade.notional is None and trade.fraction is None:
+                clarify = "missing_amount"
+        return Intent(
+            intent,
+            self.lang,
+            currency=trade.currency,
+            symbol=trade.symbol,
+            quantity=trade.quantity if not trade.ambiguous else None,
+            notional=trade.notional if not trade.ambiguous else None,
+            fraction=trade.fraction if not trade.ambiguous else None,
+            limit_price=trade.limit_price,
+            recurrence=time.recurrence,
+            when=time.when,
+            clarify=clarify,
+        )
+
+
+def _language(lang: str | None) -> str | None:
+    if lang is None:
+        return None
+    code = lang.lower().replace("_", "-").split("-")[0]
+    if code == "no" or code == "nn":
+        code = "nb"
+    if code not in common().languages:
+        raise ValueError(f"unsupported language {lang!r}; one of {', '.join(common().languages)}")
+    return code
+
+
+def parse(
+    text: str,
+    *,
+    lang: str | None = None,
+    now: datetime.datetime,
+    directory: InstrumentDirectory | None = None,
+    hint_lang: str | None = None,
+) -> Intent:
+    """Read a chat message as an Intent. `lang` forces the language; otherwise it is detected
+    among en/nb/fr with `hint_lang` (the client's language) breaking ties."""
+    code = _language(lang)
+    hint = None
+    if hint_lang:
+        try:
+            hint = _language(hint_lang)
+        except ValueError:
+            hint = None
+    body = normalize(text[: MAX_CHARS * 2])[:MAX_CHARS]
+    cmd_intent: str | None = None
+    cmd_lang: str | None = None
+    slash = False
+    m = _SLASH.match(body)
+    if m is not None:
+        slash = True
+        cmd_intent, cmd_lang = _command(fold(m.group(1)), code or hint)
+        body = body[m.end() :].strip()
+        if cmd_intent is None:
+            return bare("none", code or cmd_lang or detect(body, hint))
+    if code is None:
+        code = detect(body, hint, cmd_lang)
+    reader = Reader(code, directory if directory is not None else load_directory(), now)
+    return reader.read(body, cmd_intent, slash)
+
+
+def parse_amount(text: str, lang: str) -> AmountParse | None:
+    """An answer to "how much?" ("20", "20,50 kr", "$1,000"), or None when it holds no amount."""
+    code = _language(lang) or "en"
+    body = normalize(text[: MAX_CHARS * 2])[:MAX_CHARS]
+    reader = Reader(code, load_directory(), datetime.datetime(2000, 1, 1))
+    _source, items, _seen = reader.items(body)
+    money = [m for m in read_money(items, set()) if not m.pct]
+    if not money:
+        return None
+    free = free_currencies(items, money, set())
+    first = money[0]
+    currency = first.currency or (free[0] if len(set(free)) == 1 else None)
+    clarify = None if first.ok and len(money) == 1 else "ambiguous_amount"
+    return AmountParse(first.value, currency, clarify)

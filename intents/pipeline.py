@@ -1,0 +1,274 @@
+"""spaCy blank pipelines, built once per language, with the finbot lexicon matcher as a component."""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+import spacy
+from spacy.attrs import IDX, LENGTH, NORM
+from spacy.language import BaseDefaults, Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc
+
+from intents.directory import InstrumentDirectory
+from intents.lexicon import common, lexicon
+from intents.normalize import fold
+
+_LOCK = threading.Lock()
+_PIPELINES: dict[str, Language] = {}
+_SYMBOLS: dict[tuple[str, int], tuple[InstrumentDirectory, SymbolMatcher]] = {}
+
+
+def _light_french() -> Language:
+    """French without spaCy's 2-second token_match regex: the same affix rules, few exceptions."""
+    from spacy.lang.char_classes import (
+        ALPHA,
+        ALPHA_LOWER,
+        ALPHA_UPPER,
+        CONCAT_QUOTES,
+        CURRENCY,
+        HYPHENS,
+        LIST_ELLIPSES,
+        LIST_PUNCT,
+        LIST_QUOTES,
+        UNITS,
+    )
+    from spacy.lang.punctuation import TOKENIZER_INFIXES, TOKENIZER_PREFIXES
+    from spacy.lang.tokenizer_exceptions import BASE_EXCEPTIONS
+    from spacy.symbols import ORTH
+    from spacy.util import update_exc
+
+    elision = "'’"
+    fr_prefixes = [*TOKENIZER_PREFIXES, rf"(?:([dlnDLN])[{elision}])(?=[{ALPHA}])"]
+    fr_suffixes = [
+        *LIST_PUNCT,
+        *LIST_ELLIPSES,
+        *LIST_QUOTES,
+        r"(?<=[0-9])\+",
+        r"(?<=[0-9])%",
+        rf"(?<=[0-9])(?:{CURRENCY})",
+        rf"(?<=[0-9])(?:{UNITS})",
+        rf"(?<=[0-9{ALPHA_LOWER}%²\-\+(?:{CONCAT_QUOTES})])\.",
+        rf"(?<=[{ALPHA_UPPER}][{ALPHA_UPPER}])\.",
+    ]
+    fr_infixes = [*TOKENIZER_INFIXES, rf"(?<=[{ALPHA}][{elision}])(?=[{ALPHA}])", rf"(?<=[{ALPHA}])(?:{HYPHENS})(?=[{ALPHA}])"]
+    own = {w: [{ORTH: w}] for w in ("aujourd'hui", "Aujourd'hui", "quelqu'un", "presqu'île")}
+
+    class LightFrenchDefaults(BaseDefaults):
+        tokenizer_exceptions = update_exc(BASE_EXCEPTIONS, own)
+        prefixes = tuple(fr_prefixes)
+        suffixes = tuple(fr_suffixes)
+        infixes = tuple(fr_infixes)
+
+    class LightFrench(Language):  # type: ignore[no-untyped-call]
+        lang = "fr"
+        Defaults = LightFrenchDefaults
+
+    return LightFrench()
+
+
+Cats = dict[str, str]  # category -> value, e.g. {"intent": "send"}, {"cur": "USD", "filler": ""}
+Spans = dict[tuple[int, int], Cats]  # (first token, end token) -> categories
+
+
+class Reading:
+    """What the component found in a doc: token offsets and the categorised token spans."""
+
+    __slots__ = ("offsets", "spans", "longest")
+
+    def __init__(self, offsets: list[tuple[int, int]], spans: Spans, longest: dict[int, int]) -> None:
+        self.offsets = offsets  # (char index, length) per token
+        self.spans = spans
+        self.longest = longest  # first token -> end token of the longest span starting there
+
+    def add(self, start: int, end: int, cat: str, value: str) -> None:
+        """Tag one more span (the categories of a span are never shared between spans)."""
+        key = (start, end)
+        cats = self.spans.get(key)
+        self.spans[key] = {**cats, cat: value} if cats else {cat: value}
+        if end > self.longest.get(start, start):
+            self.longest[start] = end
+
+
+class LexiconMatcher:
+    """The pipeline component: tags every token span the language's data names."""
+
+    def __init__(self, nlp: Language, lang: str) -> None:
+        lex = lexicon(lang)
+        self.phrases = PhraseMatcher(nlp.vocab, attr="NORM")
+        # One key per distinct phrase (as folded tokens): a span is matched once, with all its categories.
+        by_phrase: dict[str, tuple[Doc, Cats]] = {}
+        for cat, value, phrase in lex.phrases:
+            doc = nlp.make_doc(phrase)
+            key = " ".join(t.norm_ for t in doc)
+            if not key:
+                continue
+            entry = by_phrase.setdefault(key, (doc, {}))
+            entry[1].setdefault(cat, value)
+        self.labels: dict[int, Cats] = {}
+        for key, (doc, cats) in by_phrase.items():
+            self.phrases.add(key, [doc])
+            self.labels[nlp.vocab.strings[key]] = cats
+        # Token patterns of the data ("hvordan <verb> jeg" -> help), folded like the NORM;
+        # run only when a doc holds a word a pattern starts with (a fast path for the rest).
+        self.shapes = Matcher(nlp.vocab)
+        self.gate: set[str] = set()
+        self.gate_rx: re.Pattern[str] | None = None
+        for cat, value, spec in lex.patterns:
+            key = f"{cat}\t{value}"
+            tokens = [_fold_spec(tok) for tok in spec]
+            self.shapes.add(key, [tokens])
+            self.labels[nlp.vocab.strings[key]] = {cat: value}
+            first = tokens[0].get("NORM") if tokens else None
+            if isinstance(first, str):
+                self.gate.add(first)
+            elif isinstance(first, dict):
+                for vals in first.values():
+                    if isinstance(vals, list):
+                        self.gate.update(str(v) for v in vals)
+        if self.gate:
+            words = "|".join(re.escape(w) for w in sorted(self.gate))
+            self.gate_rx = re.compile(rf"(?<!\w)(?:{words})(?!\w)", re.IGNORECASE)
+
+    def __call__(self, doc: Doc) -> Doc:
+        labels = self.labels
+        spans: Spans = {}
+        longest: dict[int, int] = {}
+        for match_id, start, end in self.phrases(doc):
+            spans[(start, end)] = labels[match_id]
+            if end > longest.get(start, start):
+                longest[start] = end
+        offsets = doc.to_array([IDX, LENGTH]).tolist() if len(doc) else []
+        reading = Reading(offsets, spans, longest)
+        if self.gate_rx is not None:
+            text = doc.user_data.get("finbot_text")
+            if not isinstance(text, str):
+                text = doc.text
+            if self.gate_rx.search(text) is not None:
+                for match_id, start, end in self.shapes(doc):
+                    for cat, value in labels[match_id].items():
+                        reading.add(start, end, cat, value)
+        doc.user_data["finbot"] = reading
+        return doc
+
+
+def _fold_spec(token: object) -> dict[str, object]:
+    """A token pattern with its NORM values folded the way the vocabulary folds them."""
+    assert isinstance(token, dict)
+    out: dict[str, object] = {}
+    for key, value in token.items():
+        if key == "NORM" and isinstance(value, str):
+            out[key] = fold(value)
+        elif key == "NORM" and isinstance(value, dict):
+            out[key] = {op: [fold(str(v)) for v in vals] if isinstance(vals, list) else vals for op, vals in value.items()}
+        else:
+            out[str(key)] = value
+    return out
+
+
+@Language.factory("finbot_lexicon", default_config={"lang": "en"})
+def _make_lexicon_matcher(nlp: Language, name: str, lang: str) -> LexiconMatcher:
+    return LexiconMatcher(nlp, lang)
+
+
+class SymbolMatcher:
+    """Finds the directory's instruments in a doc: names and aliases, and tickers as written."""
+
+    def __init__(self, nlp: Language, directory: InstrumentDirectory) -> None:
+        sensitive = common().case_sensitive_symbols
+        self.phrases = PhraseMatcher(nlp.vocab, attr="NORM")
+        self.labels: dict[int, str] = {}
+        # Tickers that are also ordinary words (OR, AIR, MC) count only as written, in capitals.
+        self.exact: dict[str, str] = {}
+        self.single: dict[str, str] = {}
+        for inst in directory.all():
+            key = f"sym\t{inst.symbol}"
+            names = {fold(n) for n in inst.names()} | {fold(inst.name)}
+            if inst.symbol not in sensitive:
+                names.add(fold(inst.symbol))
+            names.discard("")
+            for name in names:
+                if " " not in name:
+                    self.single.setdefault(name, inst.symbol)
+            self.phrases.add(key, [nlp.make_doc(n) for n in sorted(names)])
+            self.exact[inst.symbol] = inst.symbol
+            self.labels[nlp.vocab.strings[key]] = inst.symbol
+
+    def tag(self, doc: Doc, reading: Reading) -> None:
+        """Add the instruments found in `doc` to its reading as "sym" spans."""
+        labels = self.labels
+        for m, s, e in self.phrases(doc):
+            reading.add(s, e, "sym", labels[m])
+
+
+def build_pipeline(lang: str) -> Language:
+    """A new blank pipeline for one language: tokenizer, accent-free NORM, lexicon matcher."""
+    lex = lexicon(lang)
+    nlp = _light_french() if lex.spacy == "fr" else spacy.blank(lex.spacy)
+    getters: Any = nlp.vocab.lex_attr_getters  # type: ignore[attr-defined]
+    getters[NORM] = fold
+    for lexeme in nlp.vocab:
+        lexeme.norm_ = fold(lexeme.orth_)
+    nlp.add_pipe("finbot_lexicon", config={"lang": lang})
+    return nlp
+
+
+def pipeline(lang: str) -> Language:
+    """The shared pipeline of one language, built on first use."""
+    nlp = _PIPELINES.get(lang)
+    if nlp is None:
+        with _LOCK:
+            nlp = _PIPELINES.get(lang)
+            if nlp is None:
+                nlp = build_pipeline(lang)
+                _PIPELINES[lang] = nlp
+    return nlp
+
+
+def symbol_matcher(lang: str, directory: InstrumentDirectory) -> SymbolMatcher:
+    """The symbol matcher of one directory on one language's vocabulary, built on first use."""
+    key = (lang, id(directory))
+    hit = _SYMBOLS.get(key)
+    if hit is not None and hit[0] is directory:
+        return hit[1]
+    nlp = pipeline(lang)
+    with _LOCK:
+        matcher = SymbolMatcher(nlp, directory)
+        if len(_SYMBOLS) > 64:
+            _SYMBOLS.clear()
+        _SYMBOLS[key] = (directory, matcher)
+    return matcher
+
+
+def warm_up(langs: tuple[str, ...] | None = None, directory: InstrumentDirectory | None = None) -> None:
+    """Build the pipelines (and the default directory's symbol matchers) ahead of the first message."""
+    from intents.directory import load_directory
+
+    d = directory if directory is not None else load_directory()
+    for lang in langs or common().languages:
+        symbol_matcher(lang, d)
+
+
+def reading(doc: Doc) -> Reading:
+    """What the finbot component stored on a doc."""
+    stored: Any = doc.user_data.get("finbot")
+    assert isinstance(stored, Reading), "run the doc through a finbot pipeline first"
+    return stored
+
+
+_COMPONENTS: dict[int, list[Any]] = {}
+
+
+def read(nlp: Language, text: str) -> Doc:
+    """Run a finbot pipeline on a text: tokenizer, then each component (as nlp(text) does)."""
+    procs = _COMPONENTS.get(id(nlp))
+    if procs is None:
+        procs = [proc for _name, proc in nlp.pipeline]
+        _COMPONENTS[id(nlp)] = procs
+    doc = nlp.make_doc(text)
+    doc.user_data["finbot_text"] = text
+    for proc in procs:
+        doc = proc(doc)
+    return doc
