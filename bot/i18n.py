@@ -63,7 +63,7 @@ def fmt_money(amount: Decimal, currency: str, lang: str) -> str:
 
 def fmt_number(value: Decimal, lang: str) -> str:
     """A plain decimal number in the locale's notation."""
-    return format_decimal(value, locale=LOCALES.get(lang, "en_US"))
+    return format_decimal(value, format="#,##0.#########", locale=LOCALES.get(lang, "en_US"))
 
 
 def fmt_date(value: date, lang: str) -> str:
