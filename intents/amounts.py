@@ -110,6 +110,9 @@ def read_money(items: list[Item], used: set[int]) -> list[Money]:
             if before and after and before != after:
                 ok = False
             currency = after or before
+            if currency == "?":
+                # A currency the contract does not read ("svenske kroner", "yen"): ask.
+                ok, currency = False, None
             if i > 0 and items[i - 1].kind == "punct" and items[i - 1].text == "-":
                 if i < 2 or items[i - 2].kind != "num":
                     ok = False
@@ -125,7 +128,8 @@ def read_money(items: list[Item], used: set[int]) -> list[Money]:
         elif "one" in it.cats and i + 1 < n and _cur(items[i + 1]) is not None and i + 1 not in used:
             currency = _cur(items[i + 1])
             taken.add(i + 1)
-            out.append(Money(Decimal(1), currency, 0, True, i, i + 1, i))
+            sure = currency != "?"
+            out.append(Money(Decimal(1), currency if sure else None, 0, sure, i, i + 1, i))
     return out
 
 
@@ -139,3 +143,8 @@ def free_currencies(items: list[Item], money: list[Money], used: set[int]) -> li
         for i, it in enumerate(items)
         if "cur" in it.cats and i not in taken and i not in used and it.kind == "phrase"
     ]
+
+
+def unknown_currency(items: list[Item]) -> bool:
+    """True when the text names a currency the data cannot map to a code."""
+    return any(it.cats.get("cur") == "?" for it in items)

@@ -325,6 +325,8 @@ def read_time(items: list[Item], today: datetime.date, seen: set[str] | frozense
                         used.add(first - 1)
                 continue
         if it.kind in ("ord", "word", "num") and i > 0 and "on" in items[i - 1].cats:
+            if i + 1 < n and "month" in items[i + 1].cats:
+                continue  # "den 24. desember": the month reads it
             day = _ordinal(it)
             if day is not None and day > 0:
                 out.when = _next_month_day(today, day)

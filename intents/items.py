@@ -14,7 +14,8 @@ NUMBER = re.compile(
     r"(?<![\w@#/:.,-])(?:\d{1,3}(?: \d{3})+(?:,\d+)?(?![\d.,])|\d+(?:[.,']\d+)*(?:,-+|,-)?|[.,]\d+)(?![\w:/])"
 )
 # A Telegram mention: @ and a username (validated after).
-HANDLE = re.compile(r"(?<![\w@.])@([A-Za-z0-9_]+)")
+HANDLE = re.compile(r"(?<![\w@.])@(\w+)")
+_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 # A numeric ordinal: 1st, 2nd, 5th, 1er, 2e, 3ème.
 ORDINAL = re.compile(r"^(\d{1,2})(?:st|nd|rd|th|er|re|ère|ere|e|ème|eme|em)$", re.IGNORECASE)
 PUNCT = frozenset(".!?:;()[]{}\"'*-…")
@@ -138,7 +139,12 @@ def build_items(
                 name = h.group(1)
                 end = h.end()
                 item = Item("handle", start, end, h.group(), "@" + name.lower())
-                item.valid = name[0].isalpha() and len(name) <= common().handle_max and not name.endswith("_")
+                # Telegram usernames: ASCII letters, digits, underscores; a letter first; at most 32.
+                item.valid = (
+                    _USERNAME.fullmatch(name) is not None
+                    and len(name) <= common().handle_max
+                    and not name.endswith("_")
+                )
                 items.append(item)
                 while i < n and offsets[i][0] < end:
                     i += 1

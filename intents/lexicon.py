@@ -18,6 +18,8 @@ CUE_CATEGORIES: tuple[str, ...] = (
     "narr",
     "question",
     "thing",
+    "request_noun",
+    "request_carrier",
     "to",
     "from",
     "with",
@@ -85,6 +87,7 @@ class Lexicon:
     detect: frozenset[str]
     numbers: dict[str, object] = field(default_factory=dict)
     patterns: tuple[tuple[str, str, tuple[object, ...]], ...] = ()
+    symbol_suffixes: tuple[str, ...] = ()
 
     def words(self) -> frozenset[str]:
         """Every folded single word this language's data knows (for language detection)."""
@@ -179,6 +182,7 @@ def lexicon(lang: str) -> Lexicon:
         detect=frozenset(fold(w) for w in _str_list(data.get("detect", []))),
         numbers={str(k): v for k, v in numbers.items()},
         patterns=tuple(patterns),
+        symbol_suffixes=tuple(sorted((fold(x) for x in _str_list(data.get("symbol_suffixes", []))), key=len, reverse=True)),
     )
 
 

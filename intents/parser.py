@@ -84,6 +84,8 @@ def _choose(items: list[Item], cmd_intent: str | None, timed: set[int]) -> tuple
 
 def _amount(money: list[Money], free: list[str]) -> tuple[Decimal | None, str | None, str | None]:
     """(amount, currency, clarify) of a payment from its money readings."""
+    if "?" in free:
+        return None, None, "ambiguous_amount"
     currencies = {m.currency for m in money if m.currency is not None} | set(free)
     if not money:
         return None, (free[0] if len(set(free)) == 1 else None), "missing_amount"
@@ -94,6 +96,21 @@ def _amount(money: list[Money], free: list[str]) -> tuple[Decimal | None, str | 
     if not m.ok:
         return None, currency, "ambiguous_amount"
     return m.value, currency, None
+
+
+def _glued_symbol(word: str, single: dict[str, str], suffixes: tuple[str, ...]) -> str | None:
+    """An instrument named with a hyphen or an inflection: "equinor-aksjene", "teslaen"."""
+    if "-" in word:
+        for part in word.split("-"):
+            sym = single.get(part)
+            if sym is not None:
+                return sym
+    for suffix in suffixes:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            sym = single.get(word[: -len(suffix)])
+            if sym is not None:
+                return sym
+    return None
 
 
 _BARE: dict[tuple[str, str, str | None, str | None], Intent] = {}
@@ -108,6 +125,24 @@ def bare(intent: str, lang: str, clarify: str | None = None, currency: str | Non
         if len(_BARE) < 4096:
             _BARE[key] = hit
     return hit
+
+
+def _send_or_request(items: list[Item], trigger: int) -> str:
+    """ "send anna a request for 20", "pay me 20 @anna": the user asks to be paid."""
+    n = len(items)
+    if trigger >= 0 and "request_carrier" in items[trigger].cats:
+        for it in items[trigger + 1 :]:
+            if "for" in it.cats:
+                break
+            if "request_noun" in it.cats:
+                return "request"
+    after = trigger + 1
+    if 0 <= trigger and after < n and "self" in items[after].cats and "reply" not in items[after].cats:
+        has_number = any(it.kind == "num" for it in items)
+        has_party = any(it.kind == "handle" or "reply" in it.cats for it in items[after + 1 :])
+        if has_number and has_party:
+            return "request"
+    return "send"
 
 
 def _not_money(items: list[Item], trigger: int, seen: set[str]) -> bool:
@@ -139,16 +174,15 @@ class Reader:
         symbols = symbol_matcher(self.lang, self.directory)
         symbols.tag(doc, found)
         items, seen = build_items(prepared, found, lex.decimal_mark, lex.group_marks, symbols.exact)
+        suffixes = lex.symbol_suffixes
         for it in items:
-            if it.kind == "word" and "-" in it.text:
-                # "equinor-aksjene": a name glued to a noun with a hyphen.
-                for part in it.norm.split("-"):
-                    sym = symbols.single.get(part)
-                    if sym is not None:
-                        it.kind = "phrase"
-                        it.cats = {"sym": sym}
-                        seen.add("sym")
-                        break
+            if it.kind != "word":
+                continue
+            sym = _glued_symbol(it.norm, symbols.single, suffixes)
+            if sym is not None:
+                it.kind = "phrase"
+                it.cats = {"sym": sym}
+                seen.add("sym")
         return prepared, items, seen
 
     def read(self, text: str, cmd_intent: str | None, slash: bool) -> Intent:
@@ -157,6 +191,8 @@ class Reader:
         lang = self.lang
         time = read_time(items, self.today, seen)
         intent, trigger, clarify = _choose(items, cmd_intent, time.used)
+        if intent == "send" and cmd_intent is None:
+            intent = _send_or_request(items, trigger)
         if intent in PAYMENT_INTENTS and cmd_intent is None and _not_money(items, trigger, seen):
             intent = "none"
         if intent == "none":
@@ -181,7 +217,7 @@ class Reader:
         if intent == "balance":
             money = read_money(items, used)
             free = free_currencies(items, money, used) if "cur" in seen else []
-            currency = free[0] if len(set(free)) == 1 else None
+            currency = free[0] if len(set(free)) == 1 and free[0] != "?" else None
             return bare("balance", lang, clarify, currency)
         return bare(intent, lang, clarify)
 

@@ -67,6 +67,10 @@ def read_trade(items: list[Item], used: set[int], money: list[Money], object_fro
             limits.append(m)
         elif m.currency is not None:
             notionals.append(m)
+        elif prev is not None and "for" in prev.cats and "worth" not in prev.cats:
+            # "buy tesla for 500": a budget or a price? Ask.
+            out.ambiguous = True
+            notionals.append(m)
         elif (nxt is not None and "worth" in nxt.cats and "of" not in nxt.cats) or (prev is not None and "worth" in prev.cats and "of" not in prev.cats):
             notionals.append(m)
         else:
