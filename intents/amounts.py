@@ -48,10 +48,12 @@ def _glued_words() -> frozenset[str]:
 
 
 _GLUED = re.compile(r"(?<![\w.,])(\d[\d.,]*(?:,-)?)([^\W\d_]+)\b")
+_GLUED_BEFORE = re.compile(r"(?<![\w@#])([^\W\d_]{1,4}\.?)(?=\d)")
 _SYMBOL_BEFORE = re.compile(r"([$€£])(?=\d)")
 _SYMBOL_AFTER = re.compile(r"(?<=\d)([$€£])")
 _AT_NUMBER = re.compile(r"@(?=\d)")
 _DIGIT = re.compile(r"\d")
+_SIGN = re.compile(r"(?<![\w,.])([-+])(?=\d)")
 
 
 def presplit(text: str) -> str:
@@ -65,12 +67,20 @@ def presplit(text: str) -> str:
             return f"{m.group(1)} {m.group(2)}"
         return m.group(0)
 
+    def cut_before(m: re.Match[str]) -> str:
+        if fold(m.group(1).rstrip(".")) in glued:
+            return m.group(1) + " "
+        return m.group(0)
+
     out = _GLUED.sub(cut, text)
+    out = _GLUED_BEFORE.sub(cut_before, out)
     if "$" in out or "€" in out or "£" in out:
         out = _SYMBOL_BEFORE.sub(r"\1 ", out)
         out = _SYMBOL_AFTER.sub(r" \1", out)
     if "@" in out:
         out = _AT_NUMBER.sub("@ ", out)
+    if "-" in out or "+" in out:
+        out = _SIGN.sub(r"\1 ", out)
     return out
 
 

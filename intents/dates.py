@@ -324,13 +324,16 @@ def read_time(items: list[Item], today: datetime.date, seen: set[str] | frozense
                     if first > 0 and "on" in items[first - 1].cats:
                         used.add(first - 1)
                 continue
-        if it.kind in ("ord", "word", "num") and i > 0 and "on" in items[i - 1].cats:
+        marker = i - 1
+        while marker > 0 and items[marker].kind == "phrase" and "filler" in items[marker].cats and "on" not in items[marker].cats:
+            marker -= 1  # "on the 5th"
+        if it.kind in ("ord", "word", "num") and i > 0 and "on" in items[marker].cats and i - marker <= 2:
             if i + 1 < n and "month" in items[i + 1].cats:
                 continue  # "den 24. desember": the month reads it
             day = _ordinal(it)
             if day is not None and day > 0:
                 out.when = _next_month_day(today, day)
-                used.update((i - 1, i))
+                used.update(range(marker, i + 1))
                 continue
             m = _NUMERIC_DATE.match(it.text)
             if m is not None:
@@ -340,6 +343,6 @@ def read_time(items: list[Item], today: datetime.date, seen: set[str] | frozense
                     y += 2000
                 if 1 <= mo <= 12:
                     out.when = _month_date(today, d, mo, y)
-                    used.update((i - 1, i))
+                    used.update(range(marker, i + 1))
                 continue
     return out

@@ -11,7 +11,7 @@ from intents.pipeline import Reading
 
 # A number as written: digits with separators, "1 000" groups, "200,-", ".5".
 NUMBER = re.compile(
-    r"(?<![\w@#/:.,-])(?:\d{1,3}(?: \d{3})+(?:,\d+)?(?![\d.,])|\d+(?:[.,']\d+)*(?:,-+|,-)?|[.,]\d+)(?![\w:/])"
+    r"(?<![\w@#/:.,])(?:\d{1,3}(?: \d{3})+(?:,\d+)?(?![\d.,])|\d+(?:[.,']\d+)*(?:,-+|,-)?|[.,]\d+)(?![\w:/])"
 )
 # A Telegram mention: @ and a username (validated after).
 HANDLE = re.compile(r"(?<![\w@.])@(\w+)")

@@ -10,6 +10,7 @@ from intents.lexicon import lexicon
 from intents.normalize import fold
 
 _WORD = re.compile(r"[^\W\d_]+")
+_MAX_RUN = 12  # no number is written with more words than this
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def own_words_to_digits(text: str, lang: str) -> str:
             continue
         j = i
         pieces: list[str] = []
-        while j < n and split[j] is not None:
+        while j < n and split[j] is not None and j - i < _MAX_RUN:
             if j > i and text[words[j - 1].end() : words[j].start()].strip():
                 break
             pieces.extend(split[j] or [])

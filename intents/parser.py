@@ -24,6 +24,14 @@ _SLASH = re.compile(r"^/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?(?=[\s,.:!
 NOMINAL = frozenset({"balance", "history", "portfolio", "quote", "help", "cancel"})
 _VETO = ("past", "narr", "question", "neg")
 MAX_CHARS = 4096  # Telegram's longest message; the rest of a longer text is not read.
+_LONG_RUN = re.compile(r"\S{48}")  # no word, handle or amount is this long: cut such runs
+
+
+def _cut_long_runs(text: str) -> str:
+    """Spaces into runs of 48+ non-space characters, which spaCy's affix rules read in quadratic time."""
+    if _LONG_RUN.search(text) is None:
+        return text
+    return _LONG_RUN.sub(lambda m: m.group(0) + " ", text)
 
 
 def _command(name: str, lang: str | None) -> tuple[str | None, str | None]:
@@ -335,7 +343,7 @@ def parse(
             hint = _language(hint_lang)
         except ValueError:
             hint = None
-    body = normalize(text[: MAX_CHARS * 2])[:MAX_CHARS]
+    body = _cut_long_runs(normalize(text[: MAX_CHARS * 2])[:MAX_CHARS])
     cmd_intent: str | None = None
     cmd_lang: str | None = None
     slash = False
@@ -355,7 +363,7 @@ def parse(
 def parse_amount(text: str, lang: str) -> AmountParse | None:
     """An answer to "how much?" ("20", "20,50 kr", "$1,000"), or None when it holds no amount."""
     code = _language(lang) or "en"
-    body = normalize(text[: MAX_CHARS * 2])[:MAX_CHARS]
+    body = _cut_long_runs(normalize(text[: MAX_CHARS * 2])[:MAX_CHARS])
     reader = Reader(code, load_directory(), datetime.datetime(2000, 1, 1))
     _source, items, _seen = reader.items(body)
     money = [m for m in read_money(items, set()) if not m.pct]
