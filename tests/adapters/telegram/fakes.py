@@ -41,6 +41,7 @@ class FakeEngine:
     events: list[Event] = field(default_factory=list)
     sent: dict[str, tuple[str, str]] = field(default_factory=dict)
     due: list[Reply] = field(default_factory=list)
+    calls: int = 0
     _done: dict[str, list[Reply]] = field(default_factory=dict)
     _cards: dict[str, _Card] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -54,6 +55,7 @@ class FakeEngine:
     def handle(self, event: Event) -> list[Reply]:
         """Replies for one event; the same event again yields nothing new."""
         with self._lock:
+            self.calls += 1
             if event.event_id in self._done:
                 return []
             self.events.append(event)

@@ -1,0 +1,247 @@
+"""finbot on Telegram end to end: the real engine, ledger and transport over HTTP against the loopback server.
+
+After every conversation the balances come from `finbot ledger balances --json` and the whole book
+is verified with `finbot ledger check`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from adapters.cli.main import app as finbot_cli
+from bot.config import Settings
+from tests.adapters.telegram.harness import BotThread, bot_settings, spawn_bot, start_bot
+from tests.tools.botapi_server import BotApiServer, Seen, User
+
+FAST_PIN = {"pin_argon2_time_cost": 1, "pin_argon2_memory_kib": 8192}
+
+
+def build_engine(settings: Settings) -> Any:
+    """The engine as `finbot run` wires it: sandbox funding, the paper broker, one database."""
+    from adapters.cli.wiring import build_broker
+    from adapters.funding.sandbox import SandboxFunding
+    from bot.bootstrap import build_engine as build
+    from ledger import create_engine
+
+    db = create_engine(settings.database_url)
+    return build(settings, messenger="telegram", funding=SandboxFunding(),
+                 broker=build_broker(settings, db, None), db=db)
+
+
+def finbot(*args: str) -> tuple[int, str]:
+    """Run a `finbot` command in-process; its exit code and output."""
+    result = CliRunner().invoke(finbot_cli, list(args))
+    return result.exit_code, result.output
+
+
+def balances(url: str) -> dict[str, dict[str, str]]:
+    """`finbot ledger balances --json`, without zero balances."""
+    code, out = finbot("ledger", "balances", "--db", url, "--json")
+    assert code == 0, out
+    data: dict[str, dict[str, str]] = json.loads(out)
+    return {k: {a: v for a, v in assets.items() if v not in ("0", "0.00")} for k, assets in data.items()
+            if any(v not in ("0", "0.00") for v in assets.values())}
+
+
+def assert_book_holds(url: str) -> None:
+    """`finbot ledger check` passes."""
+    code, out = finbot("ledger", "check", "--db", url)
+    assert code == 0 and "every invariant holds" in out, out
+
+
+@dataclass
+class World:
+    """The server, the running bot and its database."""
+
+    server: BotApiServer
+    url: str
+    settings: Settings
+    bot: BotThread | None = None
+
+    def start(self) -> None:
+        self.bot = start_bot(self.settings, build_engine(self.settings))
+
+    def stop(self) -> None:
+        if self.bot is not None:
+            self.bot.close()
+            self.bot = None
+
+    # -------------------------------------------------------------- acting as people
+
+    def say(self, user: User, text: str, chat: int | None = None, **kw: Any) -> dict[str, Any]:
+        msg = self.server.send(user, text, chat, **kw)
+        self.server.settle(30)
+        return msg
+
+    def press(self, user: User, message: Seen, label: str) -> Any:
+        got = self.server.press(user, message, label)
+        self.server.settle(30)
+        return got
+
+    def last(self, chat: int) -> Seen:
+        return self.server.messages(chat, from_bot=True)[-1]
+
+    def last_with(self, chat: int, label: str) -> Seen:
+        for m in reversed(self.server.messages(chat, from_bot=True)):
+            if any(label.lower() in lab.lower() for lab in m.labels()):
+                return m
+        raise AssertionError(f"no message with {label!r} in {chat}: {self.texts(chat)}")
+
+    def texts(self, chat: int) -> list[str]:
+        return [m.text for m in self.server.messages(chat, from_bot=True)]
+
+    def onboard(self, user: User, pin: str) -> None:
+        """/start, then /pin and the PIN twice; each typed PIN is deleted from the chat."""
+        self.say(user, "/start")
+        assert "Welcome" in self.texts(user.id)[0]
+        self.say(user, "/pin")
+        typed = [self.say(user, pin), self.say(user, pin)]
+        assert all(self.server.message(user.id, m["message_id"]).deleted for m in typed)
+        assert "Your PIN is set." in self.texts(user.id)
+
+    def top_up(self, user: User, dollars: int, pin: str) -> Seen:
+        """Top up, confirm the card, type the PIN; the card ends edited."""
+        self.say(user, f"top up ${dollars}")
+        card = self.last_with(user.id, "Confirm")
+        self.press(user, card, "Confirm")
+        assert "PIN" in self.last(user.id).text
+        typed = self.say(user, pin)
+        assert self.server.message(user.id, typed["message_id"]).deleted
+        return self.server.message(user.id, card.message_id)
+
+
+@pytest.fixture
+def world(server: BotApiServer, sqlite_url: str, mode: str) -> Iterator[World]:
+    w = World(server, sqlite_url, bot_settings(server, sqlite_url, webhook=mode == "webhook", **FAST_PIN))
+    w.start()
+    yield w
+    w.stop()
+
+
+@pytest.fixture(params=["polling", "webhook"])
+def mode(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def test_onboarding_and_a_deposit(world: World) -> None:
+    alice = world.server.create_user("Alice", "alice")
+    world.onboard(alice, "1234")
+    card = world.top_up(alice, 100, "1234")
+    assert card.buttons == [] and card.history, "the card is edited after execution"
+    assert balances(world.url) == {"@alice": {"USD": "100.00"}}
+    assert_book_holds(world.url)
+    commands = world.server.commands("nb")
+    assert commands and commands[0]["command"] == "start"
+    assert world.server.commands("fr") and world.server.commands("en")
+
+
+def test_group_split_and_send_step_up_in_private_and_refuse_other_members(world: World) -> None:
+    s = world.server
+    alice, bob, carol = (s.create_user(n, n.lower()) for n in ("Alice", "Bob", "Carol"))
+    world.onboard(alice, "1234")
+    world.top_up(alice, 100, "1234")
+    world.onboard(bob, "1111")
+    world.top_up(bob, 40, "1111")
+    group = s.create_group("Trip", alice, [bob, carol])
+    s.settle()
+    world.say(alice, "/split@finbot_test_bot 60 @bob @carol dinner", group)
+    card = world.last_with(group, "Cancel")
+    world.press(carol, card, "Confirm")
+    [refused] = s.answers(carol)
+    assert refused.show_alert and "@alice" in refused.text
+    world.press(alice, card, "Confirm")
+    request = world.last_with(group, "Pay")
+    assert "@bob" in request.text and "@carol" in request.text
+    assert request.button("Pay")["url"].startswith("https://t.me/finbot_test_bot?start=")
+    world.press(bob, request, "Pay")  # a deep link: /start <token> in Bob's private chat
+    assert "PIN" in world.last(bob.id).text
+    world.say(bob, "1111")
+    world.press(carol, world.last_with(group, "Decline"), "Decline")
+    world.say(alice, "@finbot_test_bot send $15 to @bob", group)
+    card = world.last_with(group, "Confirm")
+    assert card.button("Confirm")["url"].startswith("https://t.me/finbot_test_bot?start=")
+    world.press(alice, card, "Confirm")  # the step-up happens in private
+    assert "PIN" in world.last(alice.id).text
+    world.say(alice, "1234")
+    assert balances(world.url) == {"@alice": {"USD": "105.00"}, "@bob": {"USD": "35.00"}}
+    assert_book_holds(world.url)
+    assert not any(m.text.isdigit() for m in s.messages(group, deleted=True)), "no PIN in the group"
+
+
+def test_a_replayed_update_moves_no_money_twice(world: World) -> None:
+    s = world.server
+    alice = s.create_user("Alice", "alice")
+    world.onboard(alice, "1234")
+    world.top_up(alice, 100, "1234")
+    seen = world.texts(alice.id)
+    for update in s.history():
+        s.replay(update["update_id"])
+    s.settle(30)
+    assert world.texts(alice.id) == seen
+    assert balances(world.url) == {"@alice": {"USD": "100.00"}}
+    assert_book_holds(world.url)
+
+
+def test_restart_in_the_middle_of_a_conversation(world: World) -> None:
+    s = world.server
+    alice = s.create_user("Alice", "alice")
+    world.onboard(alice, "1234")
+    world.say(alice, "top up $100")
+    card = world.last_with(alice.id, "Confirm")
+    world.stop()
+    s.press(alice, card, "Confirm")   # pressed while the bot is down
+    time.sleep(0.2)
+    assert s.pending_updates() == 1
+    world.start()                     # a new engine and transport on the same database
+    s.settle(30)
+    assert "PIN" in world.last(alice.id).text
+    world.say(alice, "1234")
+    assert balances(world.url) == {"@alice": {"USD": "100.00"}}
+    assert_book_holds(world.url)
+
+
+def test_a_storm_of_429s(world: World) -> None:
+    s = world.server
+    alice = s.create_user("Alice", "alice")
+    world.onboard(alice, "1234")
+    storm = ("sendMessage", "editMessageText", "answerCallbackQuery", "deleteMessage")
+    for method in storm:
+        s.fail_next(method, 1, retry_after=1)
+    card = world.top_up(alice, 100, "1234")
+    assert card.buttons == []
+    refused = sorted(c.method for c in s.calls if not c.ok)
+    assert refused == sorted(storm)  # each met a 429, waited and went through
+    assert balances(world.url) == {"@alice": {"USD": "100.00"}}
+    assert_book_holds(world.url)
+
+
+def test_finbot_run_killed_mid_conversation_resumes(server: BotApiServer, sqlite_url: str, tmp_path: Path) -> None:
+    env = {"PIN_ARGON2_TIME_COST": "1", "PIN_ARGON2_MEMORY_KIB": "8192"}
+    proc = spawn_bot(server, sqlite_url, tmp_path / "bot.log", finbot_run=True, env=env)
+    w = World(server, sqlite_url, bot_settings(server, sqlite_url))
+    try:
+        proc.wait_ready(server)
+        alice = server.create_user("Alice", "alice")
+        w.onboard(alice, "1234")
+        w.say(alice, "top up $100")
+        card = w.last_with(alice.id, "Confirm")
+        proc.kill()  # SIGKILL: no goodbye
+        server.press(alice, card, "Confirm")
+        proc = spawn_bot(server, sqlite_url, tmp_path / "bot.log", finbot_run=True, env=env)
+        proc.wait_ready(server)
+        server.settle(30)
+        server.wait_until(lambda: "PIN" in w.last(alice.id).text, 20)
+        w.say(alice, "1234")
+        server.wait_until(lambda: server.message(alice.id, card.message_id).history, 20)
+    finally:
+        proc.terminate()
+    assert balances(sqlite_url) == {"@alice": {"USD": "100.00"}}
+    assert_book_holds(sqlite_url)
