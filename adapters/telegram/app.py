@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import functools
 import hashlib
 import hmac
@@ -20,7 +21,14 @@ import tornado.httpserver
 import tornado.netutil
 import tornado.web
 from telegram import BotCommand, Update
-from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    TelegramError,
+)
 from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
@@ -75,16 +83,6 @@ def make_bot(settings: Settings, limits: FloodLimits | None = None, poll_timeout
     )
 
 
-def fetch_identity(settings: Settings) -> BotIdentity:
-    """Ask getMe who the bot is (the composition root needs the username to build the engine)."""
-    async def ask() -> BotIdentity:
-        bot = make_bot(settings, FloodLimits.off())
-        async with bot:
-            return BotIdentity(bot.bot.id, bot.bot.username)
-
-    return asyncio.run(ask())
-
-
 class Transport:
     """One bot on Telegram: updates in (handled once, in order), replies out through the outbox."""
 
@@ -133,7 +131,7 @@ class Transport:
         if self._store is None:
             self._store = await self._call(TelegramStore, self.settings.database_url)
         await self.bot.initialize()
-        self.me = BotIdentity(self.bot.bot.id, self.bot.bot.username)
+        self.me = BotIdentity(self.bot.bot.id, self.bot.bot.username or "")
         await self.set_commands()
         async with self._lock:
             await self.flush()
@@ -210,6 +208,10 @@ class Transport:
             for attempt in range(5):
                 try:
                     message_id = await render(self.bot, reply, self.me.username)
+                except ChatMigrated as exc:
+                    log.info("chat %s is now supergroup %s", reply.chat_id, exc.new_chat_id)
+                    reply = dataclasses.replace(reply, chat_id=str(exc.new_chat_id))
+                    continue
                 except (BadRequest, Forbidden, UnrenderableReply) as exc:
                     log.warning("reply %s to %s refused: %s", reply.kind, reply.chat_id, exc)
                     await self._call(self.store.mark, row_id, FAILED)

@@ -214,6 +214,7 @@ class BotApiServer:
         self._started: set[int] = set()
         self._updates: list[JSON] = []
         self._history: list[JSON] = []
+        self._migrated: dict[int, int] = {}
         self._next_update_id = 100_000
         self._confirmed_up_to = 0
         self._delivered = 0
@@ -331,6 +332,17 @@ class BotApiServer:
             msg["new_chat_members"] = [u.to_api() for u in people[1:]] + [self.bot.to_api()]
             self._store_and_route(chat, msg, force=True)
             return gid
+
+    def upgrade_group(self, chat_id: int) -> int:
+        """Turn a basic group into a supergroup with a new id, as Telegram does; the old id answers
+        400 with `migrate_to_chat_id` from then on."""
+        with self._lock:
+            old = self._chats[chat_id]
+            new_id = -(1_000_000_000_000 + next(self._ids))
+            self._chats[new_id] = Chat(new_id, "supergroup", title=old.title, members=list(old.members),
+                                       instance=old.instance)
+            self._migrated[chat_id] = new_id
+            return new_id
 
     def add_member(self, chat_id: int, user: User, *, by: User | None = None) -> JSON:
         """Add `user` to a group; the bot is told with a `new_chat_members` service message."""
@@ -766,7 +778,11 @@ class BotApiServer:
             return self._webhook_info()
 
     def _chat_for_send(self, p: JSON) -> Chat:
-        chat = self._chats.get(_as_int(p.get("chat_id")))
+        wanted = _as_int(p.get("chat_id"))
+        if wanted in self._migrated:
+            raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                           {"migrate_to_chat_id": self._migrated[wanted]})
+        chat = self._chats.get(wanted)
         if chat is None or self.bot.id not in chat.members:
             raise ApiError(400, "Bad Request: chat not found")
         if chat.type == "private" and chat.id not in self._started:

@@ -211,6 +211,16 @@ def test_a_refused_reply_does_not_block_the_rest(server: BotApiServer, bot: BotT
     assert texts(server, alice.id) == ["told", "got: next"] and texts(server, bob.id) == []
 
 
+def test_replies_follow_a_group_upgraded_to_a_supergroup(server: BotApiServer, bot: BotThread) -> None:
+    alice = server.create_user("Alice", "alice")
+    group = server.create_group("Trip", alice)
+    server.settle()
+    bigger = server.upgrade_group(group)
+    server.send(alice, f"tell {group}")
+    server.settle()
+    assert texts(server, bigger) == ["psst"] and texts(server, alice.id) == ["told"]
+
+
 def test_tick_sends_due_replies(server: BotApiServer, bot: BotThread, engine: FakeEngine) -> None:
     alice = server.create_user("Alice", "alice")
     server.send(alice, "/start")
