@@ -208,6 +208,7 @@ def test_restart_in_the_middle_of_a_conversation(world: World) -> None:
     assert_book_holds(world.url)
 
 
+@pytest.mark.parametrize("mode", ["webhook"])  # polling mode has its storm in test_transport.py
 def test_a_storm_of_429s(world: World) -> None:
     s = world.server
     alice = s.create_user("Alice", "alice")
