@@ -60,8 +60,10 @@ def test_translations_keep_the_placeholders(lang: str, catalogs: dict[str, Catal
 def test_button_labels_are_the_contract_ones() -> None:
     assert t("nb", "Confirm") == "Bekreft"
     assert t("fr", "Confirm") == "Confirmer"
-    assert commands.labels("nb") == {"confirm": "Bekreft", "cancel": "Avbryt", "pay": "Betal", "decline": "Avslå"}
-    assert commands.labels("fr") == {"confirm": "Confirmer", "cancel": "Annuler", "pay": "Payer", "decline": "Refuser"}
+    assert commands.labels("nb") == {"confirm": "Bekreft", "cancel": "Avbryt", "pay": "Betal", "decline": "Avslå",
+                                       "cancel_order": "Avbryt ordren"}
+    assert commands.labels("fr") == {"confirm": "Confirmer", "cancel": "Annuler", "pay": "Payer", "decline": "Refuser",
+                                       "cancel_order": "Annuler l'ordre"}
     assert commands.labels("en")["confirm"] == "Confirm"
 
 
