@@ -15,19 +15,20 @@ _FOLD_CACHE: dict[str, str] = {}
 
 
 @cache
-def _weights() -> dict[str, dict[str, float]]:
-    """For every known word, the weight it gives each language (shared words count less)."""
+def _weights() -> dict[str, tuple[tuple[str, float], ...]]:
+    """For every known word, the weight it gives each language, in `languages` order
+    (a word several languages share counts less; a language's detect words count more)."""
     langs = common().languages
     vocab = {lang: lexicon(lang).words() for lang in langs}
-    out: dict[str, dict[str, float]] = {}
-    for lang in langs:
+    out: dict[str, list[float]] = {}
+    for k, lang in enumerate(langs):
         for word in vocab[lang]:
-            owners = [x for x in langs if word in vocab[x]]
-            out.setdefault(word, {})[lang] = 1.0 / len(owners)
-    for lang in langs:
+            owners = sum(1 for x in langs if word in vocab[x])
+            out.setdefault(word, [0.0] * len(langs))[k] = 1.0 / owners
+    for k, lang in enumerate(langs):
         for word in lexicon(lang).detect:
-            out.setdefault(word, {})[lang] = out.get(word, {}).get(lang, 0.0) + 0.5
-    return out
+            out.setdefault(word, [0.0] * len(langs))[k] += 0.5
+    return {word: tuple((langs[k], v) for k, v in enumerate(w) if v) for word, w in out.items()}
 
 
 def _fold(word: str) -> str:
@@ -43,34 +44,41 @@ def scores(text: str) -> dict[str, float]:
     """How much each language's words the text holds."""
     weights = _weights()
     langs = common().languages
-    total = dict.fromkeys(langs, 0.0)
+    out = dict.fromkeys(langs, 0.0)
     ascii_text = text.isascii()
     for word in _WORD.findall(text.lower()):
         w = weights.get(word if ascii_text else _fold(word))
         if w is None and "'" in word:
             w = weights.get(_fold(word.split("'")[0] + "'"))
         if w is not None:
-            for lang, v in w.items():
-                total[lang] += v
+            for lang, v in w:
+                out[lang] += v
     if not ascii_text:
         chars = set(text)
         if chars & _NB_CHARS:
-            total["nb"] = total.get("nb", 0.0) + 1.5
+            out["nb"] = out.get("nb", 0.0) + 1.5
         if chars & _FR_CHARS:
-            total["fr"] = total.get("fr", 0.0) + 1.0
-    return total
+            out["fr"] = out.get("fr", 0.0) + 1.0
+    return out
 
 
 def detect(text: str, hint: str | None = None, command_lang: str | None = None) -> str:
     """The language a text is written in; `hint` (the client's language) wins a tie."""
-    langs = common().languages
     total = scores(text)
     if command_lang is not None:
         total[command_lang] = total.get(command_lang, 0.0) + 0.75
-    best = max(total.values())
-    top = [lang for lang in langs if total[lang] >= best - 1e-9]
-    if hint in top:
+    best_lang = ""
+    best = -1.0
+    tie = False
+    for lang, score in total.items():  # in the order of common().languages
+        if score > best + 1e-9:
+            best_lang, best, tie = lang, score, False
+        elif score > best - 1e-9:
+            tie = True
+            if lang == hint:
+                best_lang = lang
+    if hint is not None and tie and total.get(hint, -1.0) > best - 1e-9:
+        return hint
+    if best <= 0 and hint in total:
         return str(hint)
-    if len(top) == 1 or best > 0:
-        return top[0]
-    return hint if hint in langs else langs[0]
+    return best_lang

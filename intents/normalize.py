@@ -62,11 +62,26 @@ def normalize(text: str) -> str:
     return out.strip()
 
 
+def _strip_marks(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+_SPELLED = {"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "đ": "d", "ł": "l", "þ": "th", "ð": "d"}
+# Latin letters with marks, folded once: a str.translate table instead of NFKD per call.
+_FOLD_TABLE: dict[int, str] = {
+    cp: _SPELLED.get(chr(cp), None) or _strip_marks(chr(cp))
+    for cp in range(0xC0, 0x250)
+    if chr(cp).islower() or not chr(cp).isalpha()
+}
+
+
 def fold(word: str) -> str:
     """A word folded for matching: lower case, accents off, ø/æ/œ/ß spelled out in ASCII."""
     low = word.lower()
     if low.isascii():
         return low
-    low = low.replace("ø", "o").replace("æ", "ae").replace("œ", "oe").replace("ß", "ss")
-    decomposed = unicodedata.normalize("NFKD", low)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    low = low.translate(_FOLD_TABLE)
+    if low.isascii():
+        return low
+    return _strip_marks(low)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 from decimal import Decimal
+from functools import cache
 
 from intents.amounts import Money, free_currencies, presplit, read_money
 from intents.dates import TimeReading, read_time
@@ -106,18 +107,12 @@ def _amount(money: list[Money], free: list[str]) -> tuple[Decimal | None, str | 
     return m.value, currency, None
 
 
-def _glued_symbol(word: str, single: dict[str, str], suffixes: tuple[str, ...]) -> str | None:
-    """An instrument named with a hyphen or an inflection: "equinor-aksjene", "teslaen"."""
-    if "-" in word:
-        for part in word.split("-"):
-            sym = single.get(part)
-            if sym is not None:
-                return sym
-    for suffix in suffixes:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            sym = single.get(word[: -len(suffix)])
-            if sym is not None:
-                return sym
+def _hyphen_symbol(word: str, single: dict[str, str]) -> str | None:
+    """An instrument named in a hyphenated word: "equinor-aksjene", "dnb-appen"."""
+    for part in word.split("-"):
+        sym = single.get(part)
+        if sym is not None:
+            return sym
     return None
 
 
@@ -182,11 +177,14 @@ class Reader:
         symbols = symbol_matcher(self.lang, self.directory)
         symbols.tag(doc, found)
         items, seen = build_items(prepared, found, lex.decimal_mark, lex.group_marks, symbols.exact)
-        suffixes = lex.symbol_suffixes
+        glued = symbols.glued(lex.symbol_suffixes)
         for it in items:
             if it.kind != "word":
                 continue
-            sym = _glued_symbol(it.norm, symbols.single, suffixes)
+            norm = it.norm
+            sym = glued.get(norm)
+            if sym is None and "-" in norm:
+                sym = _hyphen_symbol(norm, symbols.single)
             if sym is not None:
                 it.kind = "phrase"
                 it.cats = {"sym": sym}
@@ -315,14 +313,22 @@ class Reader:
         )
 
 
+_CODES: dict[str, str] = {}
+
+
 def _language(lang: str | None) -> str | None:
     if lang is None:
         return None
+    hit = _CODES.get(lang)
+    if hit is not None:
+        return hit
     code = lang.lower().replace("_", "-").split("-")[0]
     if code == "no" or code == "nn":
         code = "nb"
     if code not in common().languages:
         raise ValueError(f"unsupported language {lang!r}; one of {', '.join(common().languages)}")
+    if len(_CODES) < 256:
+        _CODES[lang] = code
     return code
 
 
@@ -354,10 +360,48 @@ def parse(
         body = body[m.end() :].strip()
         if cmd_intent is None:
             return bare("none", code or cmd_lang or detect(body, hint))
+        if not body and cmd_intent in NOMINAL and cmd_intent != "quote":
+            return bare(cmd_intent, code or cmd_lang or hint or common().languages[0])
     if code is None:
         code = detect(body, hint, cmd_lang)
+    if cmd_intent is None and FAST_PATH:
+        # Fast path: a whole message that is one of the data's phrases for a slot-less intent
+        # ("balance", "mon solde", "avbryt"): the full reading would give the same.
+        table = whole_phrases(code)
+        if len(body) <= _LONGEST_PHRASE:
+            hit = table.get(phrase_key(body))
+            if hit is not None:
+                return bare(hit, code)
     reader = Reader(code, directory if directory is not None else load_directory(), now)
     return reader.read(body, cmd_intent, slash)
+
+
+FAST_PATH = True
+_LONGEST_PHRASE = 48  # characters; longer messages never equal a slot-less phrase
+_KEY_WORDS = re.compile(r"[^\W_]+")
+_SLOTLESS = frozenset({"balance", "history", "portfolio", "help", "cancel"})
+
+
+def phrase_key(text: str) -> str:
+    """A message or phrase reduced to its folded words, for the whole-message table."""
+    return " ".join(_KEY_WORDS.findall(fold(text)))
+
+
+@cache
+def whole_phrases(lang: str) -> dict[str, str]:
+    """Phrase key -> intent, for the data's phrases of intents that take no slot."""
+    table: dict[str, str] = {}
+    clash: set[str] = set()
+    for cat, value, phrase in lexicon(lang).phrases:
+        if cat != "intent" or value not in _SLOTLESS:
+            continue
+        key = phrase_key(phrase)
+        if key in table and table[key] != value:
+            clash.add(key)
+        table.setdefault(key, value)
+    for key in clash:
+        del table[key]
+    return table
 
 
 def parse_amount(text: str, lang: str) -> AmountParse | None:

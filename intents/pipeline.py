@@ -83,6 +83,21 @@ class Reading:
         self.spans = spans
         self.longest = longest  # first token -> end token of the longest span starting there
 
+    def drop(self, cat: str) -> None:
+        """Forget one category everywhere (the spans that carried only it go)."""
+        spans: Spans = {}
+        for key, cats in self.spans.items():
+            if cat in cats:
+                cats = {k: v for k, v in cats.items() if k != cat}
+            if cats:
+                spans[key] = cats
+        self.spans = spans
+        longest: dict[int, int] = {}
+        for start, end in spans:
+            if end > longest.get(start, start):
+                longest[start] = end
+        self.longest = longest
+
     def add(self, start: int, end: int, cat: str, value: str) -> None:
         """Tag one more span (the categories of a span are never shared between spans)."""
         key = (start, end)
@@ -95,12 +110,18 @@ class Reading:
 class LexiconMatcher:
     """The pipeline component: tags every token span the language's data names."""
 
-    def __init__(self, nlp: Language, lang: str) -> None:
+    def __init__(self, nlp: Language, lang: str, symbols: bool = True) -> None:
         lex = lexicon(lang)
         self.phrases = PhraseMatcher(nlp.vocab, attr="NORM")
-        # One key per distinct phrase (as folded tokens): a span is matched once, with all its categories.
+        # One key per distinct phrase (as folded tokens): a span is matched once, with all its
+        # categories; the packaged directory's names are phrases too ("sym"), so one pass finds all.
+        entries = list(lex.phrases)
+        if symbols:
+            from intents.directory import load_directory
+
+            entries.extend(("sym", symbol, name) for name, symbol in symbol_names(load_directory()))
         by_phrase: dict[str, tuple[Doc, Cats]] = {}
-        for cat, value, phrase in lex.phrases:
+        for cat, value, phrase in entries:
             doc = nlp.make_doc(phrase)
             key = " ".join(t.norm_ for t in doc)
             if not key:
@@ -168,36 +189,64 @@ def _fold_spec(token: object) -> dict[str, object]:
     return out
 
 
-@Language.factory("finbot_lexicon", default_config={"lang": "en"})
-def _make_lexicon_matcher(nlp: Language, name: str, lang: str) -> LexiconMatcher:
-    return LexiconMatcher(nlp, lang)
+@Language.factory("finbot_lexicon", default_config={"lang": "en", "symbols": True})
+def _make_lexicon_matcher(nlp: Language, name: str, lang: str, symbols: bool) -> LexiconMatcher:
+    return LexiconMatcher(nlp, lang, symbols)
+
+
+def symbol_names(directory: InstrumentDirectory) -> list[tuple[str, str]]:
+    """(folded name, symbol) for every name, alias and (unless it is a word) ticker of a directory."""
+    sensitive = common().case_sensitive_symbols
+    out: list[tuple[str, str]] = []
+    for inst in directory.all():
+        names = {fold(n) for n in inst.names()} | {fold(inst.name)}
+        if inst.symbol not in sensitive:
+            names.add(fold(inst.symbol))
+        names.discard("")
+        out.extend((name, inst.symbol) for name in sorted(names))
+    return out
 
 
 class SymbolMatcher:
-    """Finds the directory's instruments in a doc: names and aliases, and tickers as written."""
+    """Finds a directory's instruments in a doc: names and aliases, and tickers as written.
+    For the packaged directory the pipeline's own component has tagged them already."""
 
-    def __init__(self, nlp: Language, directory: InstrumentDirectory) -> None:
-        sensitive = common().case_sensitive_symbols
-        self.phrases = PhraseMatcher(nlp.vocab, attr="NORM")
+    def __init__(self, nlp: Language, directory: InstrumentDirectory, builtin: bool) -> None:
+        self.builtin = builtin
+        self.phrases: PhraseMatcher | None = None if builtin else PhraseMatcher(nlp.vocab, attr="NORM")
         self.labels: dict[int, str] = {}
         # Tickers that are also ordinary words (OR, AIR, MC) count only as written, in capitals.
-        self.exact: dict[str, str] = {}
+        self.exact: dict[str, str] = {inst.symbol: inst.symbol for inst in directory.all()}
         self.single: dict[str, str] = {}
-        for inst in directory.all():
-            key = f"sym\t{inst.symbol}"
-            names = {fold(n) for n in inst.names()} | {fold(inst.name)}
-            if inst.symbol not in sensitive:
-                names.add(fold(inst.symbol))
-            names.discard("")
-            for name in names:
-                if " " not in name:
-                    self.single.setdefault(name, inst.symbol)
-            self.phrases.add(key, [nlp.make_doc(n) for n in sorted(names)])
-            self.exact[inst.symbol] = inst.symbol
-            self.labels[nlp.vocab.strings[key]] = inst.symbol
+        self._glued: dict[tuple[str, ...], dict[str, str]] = {}
+        by_symbol: dict[str, list[str]] = {}
+        for name, symbol in symbol_names(directory):
+            by_symbol.setdefault(symbol, []).append(name)
+            if " " not in name:
+                self.single.setdefault(name, symbol)
+        if self.phrases is not None:
+            for symbol, names in by_symbol.items():
+                key = f"sym\t{symbol}"
+                self.phrases.add(key, [nlp.make_doc(n) for n in names])
+                self.labels[nlp.vocab.strings[key]] = symbol
+
+    def glued(self, suffixes: tuple[str, ...]) -> dict[str, str]:
+        """Inflected one-word names ("teslaen", "apples") -> symbol, for a language's suffixes."""
+        table = self._glued.get(suffixes)
+        if table is None:
+            table = {}
+            for name, symbol in self.single.items():
+                if len(name) >= 3:
+                    for suffix in suffixes:
+                        table.setdefault(name + suffix, symbol)
+            self._glued[suffixes] = table
+        return table
 
     def tag(self, doc: Doc, reading: Reading) -> None:
-        """Add the instruments found in `doc` to its reading as "sym" spans."""
+        """Make the reading's "sym" spans this directory's."""
+        if self.phrases is None:
+            return
+        reading.drop("sym")
         labels = self.labels
         for m, s, e in self.phrases(doc):
             reading.add(s, e, "sym", labels[m])
@@ -234,8 +283,10 @@ def symbol_matcher(lang: str, directory: InstrumentDirectory) -> SymbolMatcher:
     if hit is not None and hit[0] is directory:
         return hit[1]
     nlp = pipeline(lang)
+    from intents.directory import load_directory
+
     with _LOCK:
-        matcher = SymbolMatcher(nlp, directory)
+        matcher = SymbolMatcher(nlp, directory, builtin=directory is load_directory())
         if len(_SYMBOLS) > 64:
             _SYMBOLS.clear()
         _SYMBOLS[key] = (directory, matcher)
