@@ -135,6 +135,9 @@ def read_money(items: list[Item], used: set[int]) -> list[Money]:
                 last = j
                 taken.add(j)
             out.append(Money(value, currency, decimals, ok, first, last, i, pct))
+        elif "one" in it.cats and i + 1 < n and "shares" in items[i + 1].cats and i + 1 not in used:
+            # "buy one share of apple", "kjøp én aksje"
+            out.append(Money(Decimal(1), None, 0, True, i, i, i))
         elif "one" in it.cats and i + 1 < n and _cur(items[i + 1]) is not None and i + 1 not in used:
             currency = _cur(items[i + 1])
             taken.add(i + 1)

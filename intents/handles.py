@@ -75,10 +75,14 @@ def read_counterparties(
         if "to" in it.cats or "from" in it.cats or "with" in it.cats:
             positions.append(i + 1)
     seen: set[int] = set()
+    after_verb = set(anchors)
     for p in positions:
         j = p
-        while j < n and items[j].kind == "phrase" and "filler" in items[j].cats and not _strong(items[j]):
-            j += 1
+        if p not in after_verb:
+            # "to my mom": fillers may stand between "to" and a name, not between the verb and
+            # it ("pay the electricity bill 80" names no one).
+            while j < n and items[j].kind == "phrase" and "filler" in items[j].cats and not _strong(items[j]):
+                j += 1
         while j < n and j not in seen and j not in used:
             it = items[j]
             if it.kind == "handle" or "reply" in it.cats or "self" in it.cats:

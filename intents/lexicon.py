@@ -20,6 +20,7 @@ CUE_CATEGORIES: tuple[str, ...] = (
     "thing",
     "request_noun",
     "request_carrier",
+    "ways",
     "to",
     "from",
     "with",
@@ -88,6 +89,7 @@ class Lexicon:
     numbers: dict[str, object] = field(default_factory=dict)
     patterns: tuple[tuple[str, str, tuple[object, ...]], ...] = ()
     symbol_suffixes: tuple[str, ...] = ()
+    note_suffixes: tuple[str, ...] = ()
 
     def words(self) -> frozenset[str]:
         """Every folded single word this language's data knows (for language detection)."""
@@ -182,6 +184,7 @@ def lexicon(lang: str) -> Lexicon:
         detect=frozenset(fold(w) for w in _str_list(data.get("detect", []))),
         numbers={str(k): v for k, v in numbers.items()},
         patterns=tuple(patterns),
+        note_suffixes=tuple(fold(x) for x in _str_list(data.get("note_suffixes", []))),
         symbol_suffixes=tuple(sorted((fold(x) for x in _str_list(data.get("symbol_suffixes", []))), key=len, reverse=True)),
     )
 

@@ -24,6 +24,7 @@ from intents.trades import read_symbol, read_trade
 _SLASH = re.compile(r"^/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?(?=[\s,.:!?]|$)")
 NOMINAL = frozenset({"balance", "history", "portfolio", "quote", "help", "cancel"})
 _VETO = ("past", "narr", "question", "neg")
+_NOT_A_BARE_PAYMENT = ("intent", "past", "narr", "question", "neg", "thing", "self")
 MAX_CHARS = 4096  # Telegram's longest message; the rest of a longer text is not read.
 _LONG_RUN = re.compile(r"\S{48}")  # no word, handle or amount is this long: cut such runs
 
@@ -80,7 +81,10 @@ def _choose(items: list[Item], cmd_intent: str | None, timed: set[int]) -> tuple
             return "none", -1, None
     has_number = any(it.kind == "num" for it in items)
     has_party = any(it.kind == "handle" and not is_bot(it) for it in items)
-    if has_number and has_party:
+    if has_number and has_party and not any(
+        it.kind == "phrase" and any(c in it.cats for c in _NOT_A_BARE_PAYMENT) for it in items
+    ):
+        # "20 @anna", "@bob 15 eur?": send or request? Act on nothing, ask.
         return "none", -1, "ambiguous_intent"
     if any("sym" in it.cats for it in items) and not has_number and not has_party:
         # "AAPL?", "how's SPY doing today": a symbol and nothing that tells a story.
@@ -128,6 +132,12 @@ def bare(intent: str, lang: str, clarify: str | None = None, currency: str | Non
         if len(_BARE) < 4096:
             _BARE[key] = hit
     return hit
+
+
+def _counts_ways(items: list[Item], m: Money) -> bool:
+    """ "split 90 3 ways": a number of parts, not an amount."""
+    nxt = m.last + 1
+    return m.currency is None and nxt < len(items) and "ways" in items[nxt].cats
 
 
 def _send_or_request(items: list[Item], trigger: int) -> str:
@@ -178,10 +188,17 @@ class Reader:
         symbols.tag(doc, found)
         items, seen = build_items(prepared, found, lex.decimal_mark, lex.group_marks, symbols.exact)
         glued = symbols.glued(lex.symbol_suffixes)
+        note_suffixes = lex.note_suffixes
         for it in items:
             if it.kind != "word":
                 continue
             norm = it.norm
+            if note_suffixes and norm.endswith(note_suffixes) and it.text.isalpha():
+                # "strømregningen", "hyttetur": a compound whose head is a purpose, not a name.
+                it.kind = "phrase"
+                it.cats = {"note_word": ""}
+                seen.add("note_word")
+                continue
             sym = glued.get(norm)
             if sym is None and "-" in norm:
                 sym = _hyphen_symbol(norm, symbols.single)
@@ -252,7 +269,7 @@ class Reader:
             if "for" in seen or "note_word" in seen:
                 note, note_span = read_note(source, items, taken)
                 taken |= note_span
-        money = [m for m in read_money(items, taken) if not m.pct]
+        money = [m for m in read_money(items, taken) if not m.pct and not _counts_ways(items, m)]
         free = free_currencies(items, money, taken) if "cur" in seen else []
         amount, currency, amount_clarify = _amount(money, free)
         if clarify is None:
