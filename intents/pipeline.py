@@ -264,9 +264,26 @@ def build_pipeline(lang: str) -> Language:
     return nlp
 
 
+# A vocabulary learns every new token it sees (each new amount, each name); a long-running bot
+# would grow it without end, so a pipeline whose vocabulary passes this size is built afresh.
+VOCAB_LIMIT = 300_000
+_CHECK_EVERY = 8192
+_CALLS: dict[str, int] = {}
+
+
 def pipeline(lang: str) -> Language:
-    """The shared pipeline of one language, built on first use."""
+    """The shared pipeline of one language, built on first use (and afresh when its vocabulary
+    has grown past VOCAB_LIMIT, which changes no reading)."""
     nlp = _PIPELINES.get(lang)
+    calls = _CALLS.get(lang, 0) + 1
+    _CALLS[lang] = calls
+    if nlp is not None and calls % _CHECK_EVERY == 0 and len(nlp.vocab) > VOCAB_LIMIT:
+        with _LOCK:
+            _PIPELINES.pop(lang, None)
+            for key in [k for k in _SYMBOLS if k[0] == lang]:
+                del _SYMBOLS[key]
+            _COMPONENTS.pop(id(nlp), None)
+        nlp = None
     if nlp is None:
         with _LOCK:
             nlp = _PIPELINES.get(lang)

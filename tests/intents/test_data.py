@@ -57,3 +57,16 @@ def test_a_directory_of_ones_own() -> None:
     assert read("kjøp 3 kongsberg", "nb", directory=own).symbol == "KOG"
     assert read("kjøp 3 KOG", "nb", directory=own).symbol == "KOG"
     assert read("kjøp 3 KOG", "nb").clarify == "unknown_symbol"
+
+
+def test_a_grown_vocabulary_is_rebuilt_without_changing_readings(monkeypatch: pytest.MonkeyPatch) -> None:
+    import intents.pipeline as pl
+
+    before = read("send 1.000 kr til @ola for middag", "nb")
+    first = pl.pipeline("nb")
+    monkeypatch.setattr(pl, "VOCAB_LIMIT", 10)
+    monkeypatch.setattr(pl, "_CHECK_EVERY", 1)
+    second = pl.pipeline("nb")
+    assert second is not first
+    monkeypatch.setattr(pl, "VOCAB_LIMIT", 10**9)
+    assert read("send 1.000 kr til @ola for middag", "nb") == before
