@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from intents.lexicon import common
 from intents.normalize import fold
-from intents.pipeline import Reading
+from intents.pipeline import Cats, Reading
 
 # A number as written: digits with separators, "1 000" groups, "200,-", ".5".
 NUMBER = re.compile(
@@ -18,6 +18,7 @@ HANDLE = re.compile(r"(?<![\w@.])@(\w+)")
 _USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 # A numeric ordinal: 1st, 2nd, 5th, 1er, 2e, 3ème.
 ORDINAL = re.compile(r"^(\d{1,2})(?:st|nd|rd|th|er|re|ère|ere|e|ème|eme|em)$", re.IGNORECASE)
+NO_CATS: Cats = {}  # shared by items without categories; never written to
 PUNCT = frozenset(".!?:;()[]{}\"'*-…")
 
 
@@ -26,13 +27,13 @@ class Item:
 
     __slots__ = ("kind", "start", "end", "text", "norm", "cats", "value", "decimals", "ok", "dot", "upper", "valid")
 
-    def __init__(self, kind: str, start: int, end: int, text: str, norm: str) -> None:
+    def __init__(self, kind: str, start: int, end: int, text: str, norm: str, cats: Cats = NO_CATS) -> None:
         self.kind = kind  # "phrase" | "num" | "handle" | "word" | "punct" | "ord"
         self.start = start
         self.end = end
         self.text = text
         self.norm = norm
-        self.cats: dict[str, str] = {}
+        self.cats: Cats = cats  # never changed in place: replaced
         self.value: Decimal | None = None
         self.decimals = 0
         self.ok = True
@@ -130,6 +131,7 @@ def build_items(
     numbers = {m.start(): m.end() for m in NUMBER.finditer(text)} if _DIGIT.search(text) else {}
     handles = {m.start(): m for m in HANDLE.finditer(text)} if "@" in text else {}
     items: list[Item] = []
+    handle_max = common().handle_max
     i = 0
     while i < n:
         start, length = offsets[i]
@@ -142,7 +144,7 @@ def build_items(
                 # Telegram usernames: ASCII letters, digits, underscores; a letter first; at most 32.
                 item.valid = (
                     _USERNAME.fullmatch(name) is not None
-                    and len(name) <= common().handle_max
+                    and len(name) <= handle_max
                     and not name.endswith("_")
                 )
                 items.append(item)
@@ -154,8 +156,7 @@ def build_items(
             last = offsets[e - 1]
             end_char = last[0] + last[1]
             piece = text[start:end_char]
-            item = Item("phrase", start, end_char, piece, "")
-            item.cats = spans[(i, e)]
+            item = Item("phrase", start, end_char, piece, "", spans[(i, e)])
             if e - i == 1:
                 item.upper = piece.isupper()
                 if exact and item.upper and piece in exact:

@@ -385,7 +385,7 @@ def parse(
         # Fast path: a whole message that is one of the data's phrases for a slot-less intent
         # ("balance", "mon solde", "avbryt"): the full reading would give the same.
         table = whole_phrases(code)
-        if len(body) <= _LONGEST_PHRASE:
+        if len(body) <= _LONGEST_PHRASE and _NOT_IN_PHRASES.search(body) is None:
             hit = table.get(phrase_key(body))
             if hit is not None:
                 return bare(hit, code)
@@ -396,12 +396,16 @@ def parse(
 FAST_PATH = True
 _LONGEST_PHRASE = 48  # characters; longer messages never equal a slot-less phrase
 _KEY_WORDS = re.compile(r"[^\W_]+")
+_NOT_IN_PHRASES = re.compile(r"[\d@$€£]")
 _SLOTLESS = frozenset({"balance", "history", "portfolio", "help", "cancel"})
 
 
 def phrase_key(text: str) -> str:
     """A message or phrase reduced to its folded words, for the whole-message table."""
-    return " ".join(_KEY_WORDS.findall(fold(text)))
+    words = _KEY_WORDS.findall(text.lower())
+    if not text.isascii():
+        words = [w if w.isascii() else fold(w) for w in words]
+    return " ".join(words)
 
 
 @cache
