@@ -31,8 +31,11 @@ def is_bot(it: Item) -> bool:
 
 
 def is_name(it: Item) -> bool:
-    """A plain word that can be a person's name: letters (and inner - or '), two or more."""
-    if it.kind != "word" or len(it.text) < 2:
+    """A plain word that can be a person's name: letters (and inner - or '), two or more.
+    A word in capitals ("ANNA") is one too, though it also looks like a ticker."""
+    if len(it.text) < 2:
+        return False
+    if it.kind != "word" and not (it.kind == "phrase" and it.cats.keys() == {"tickerlike"}):
         return False
     core = it.text.replace("-", "").replace("'", "")
     return core.isalpha()
@@ -94,13 +97,14 @@ def read_counterparties(
                 if prev is not None and "for" in prev.cats and has_handle:
                     # "til" is both "to" and "for": with a payee named, what follows is a note.
                     break
-                if not _ends_name(items, j + 1):
+                name, after = _hyphenated(items, j)
+                if not _ends_name(items, after):
                     out.doubtful = True
                     seen.add(j)
                     break
-                out.add(it.text.lower())
-                out.claimed.add(j)
-                nxt = j + 1
+                out.add(name)
+                out.claimed.update(range(j, after))
+                nxt = after
             else:
                 break
             seen.add(j)
@@ -110,6 +114,24 @@ def read_counterparties(
                 continue
             break
     return out
+
+
+def _hyphenated(items: list[Item], j: int) -> tuple[str, int]:
+    """A name with its hyphenated parts ("anna-maria", written without spaces), and the index after."""
+    name = items[j].text.lower()
+    k = j + 1
+    while (
+        k + 1 < len(items)
+        and items[k].kind == "punct"
+        and items[k].text == "-"
+        and items[k].start == items[k - 1].end
+        and items[k + 1].start == items[k].end
+        and items[k + 1].kind == "word"
+        and items[k + 1].text.isalpha()
+    ):
+        name += "-" + items[k + 1].text.lower()
+        k += 2
+    return name, k
 
 
 def _strong(it: Item) -> bool:
