@@ -176,7 +176,7 @@ class Reader:
     def __init__(self, lang: str, directory: InstrumentDirectory, now: datetime.datetime) -> None:
         self.lang = lang
         self.directory = directory
-        self.today = now.date()
+        self.today = now.date() if isinstance(now, datetime.datetime) else now
 
     def items(self, text: str) -> tuple[str, list[Item], set[str]]:
         """The prepared text and its items."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from intents.directory import InstrumentDirectory
-from intents.model import DECIMAL_KEYS, MONEY_INTENTS
+from intents.model import DECIMAL_KEYS, LANGUAGES, MONEY_INTENTS
 from intents.parser import parse
 
 MONEY_SLOTS: tuple[str, ...] = (
@@ -131,7 +131,8 @@ def evaluate(
         except (ValueError, KeyError, TypeError) as exc:
             report.errors.append(f"{where}: not a labelled line ({exc})")
             continue
-        got = parse(text, lang=lang or None, now=now, directory=directory).to_json_dict()
+        code = lang if isinstance(lang, str) and lang in LANGUAGES else None  # else: detect
+        got = parse(text, lang=code, now=now, directory=directory).to_json_dict()
         report.lines.append(score_line(where, text, expect, got))
     return report
 
