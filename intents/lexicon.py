@@ -90,6 +90,7 @@ class Lexicon:
     patterns: tuple[tuple[str, str, tuple[object, ...]], ...] = ()
     symbol_suffixes: tuple[str, ...] = ()
     note_suffixes: tuple[str, ...] = ()
+    number_hint: tuple[str, ...] = ()
 
     def words(self) -> frozenset[str]:
         """Every folded single word this language's data knows (for language detection)."""
@@ -184,6 +185,7 @@ def lexicon(lang: str) -> Lexicon:
         detect=frozenset(fold(w) for w in _str_list(data.get("detect", []))),
         numbers={str(k): v for k, v in numbers.items()},
         patterns=tuple(patterns),
+        number_hint=tuple(fold(x) for x in _str_list(data.get("number_hint", []))),
         note_suffixes=tuple(fold(x) for x in _str_list(data.get("note_suffixes", []))),
         symbol_suffixes=tuple(sorted((fold(x) for x in _str_list(data.get("symbol_suffixes", []))), key=len, reverse=True)),
     )

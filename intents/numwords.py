@@ -183,10 +183,22 @@ def _convertible(
     return True
 
 
+@cache
+def _hint(lang: str) -> re.Pattern[str] | None:
+    """A quick test for the words a spelled number starts with (the data's `number_hint`)."""
+    stems = lexicon(lang).number_hint
+    if not stems:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(s) for s in stems) + ")", re.IGNORECASE)
+
+
 def words_to_digits(text: str, lang: str) -> str:
     """Spelled numbers in `text` replaced by digits, as the language's data says."""
     kind = lexicon(lang).number_words
     if kind == "text2num":
+        hint = _hint(lang)
+        if hint is not None and hint.search(text if text.isascii() else fold(text)) is None:
+            return text
         from text_to_num import alpha2digit
 
         return str(alpha2digit(text, lang, threshold=2))
