@@ -52,13 +52,13 @@ _GLUED_BEFORE = re.compile(r"(?<![\w@#])([^\W\d_]{1,4}\.?)(?=\d)")
 _SYMBOL_BEFORE = re.compile(r"([$€£])(?=\d)")
 _SYMBOL_AFTER = re.compile(r"(?<=\d)([$€£])")
 _AT_NUMBER = re.compile(r"@(?=\d)")
-_DIGIT = re.compile(r"\d")
+_GLUE = re.compile(r"\d[^\W\d_$€£]|[^\W\d_.]\.?\d|[$€£]\d|\d[$€£]|@\d|,-[^\W\d_]|(?<![\w,.])[-+]\d")
 _SIGN = re.compile(r"(?<![\w,.])([-+])(?=\d)")
 
 
 def presplit(text: str) -> str:
     """Numbers cut from glued currency marks and multipliers: "20kr" -> "20 kr", "$20" -> "$ 20"."""
-    if _DIGIT.search(text) is None:
+    if _GLUE.search(text) is None:
         return text
     glued = _glued_words()
 

@@ -31,7 +31,7 @@ _LONG_RUN = re.compile(r"\S{48}")  # no word, handle or amount is this long: cut
 
 def _cut_long_runs(text: str) -> str:
     """Spaces into runs of 48+ non-space characters, which spaCy's affix rules read in quadratic time."""
-    if _LONG_RUN.search(text) is None:
+    if len(text) < 48 or _LONG_RUN.search(text) is None:
         return text
     return _LONG_RUN.sub(lambda m: m.group(0) + " ", text)
 
@@ -370,7 +370,7 @@ def parse(
     cmd_intent: str | None = None
     cmd_lang: str | None = None
     slash = False
-    m = _SLASH.match(body)
+    m = _SLASH.match(body) if body.startswith("/") else None
     if m is not None:
         slash = True
         cmd_intent, cmd_lang = _command(fold(m.group(1)), code or hint)
