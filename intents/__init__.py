@@ -9,6 +9,7 @@ from intents.model import (
     Intent,
 )
 from intents.parser import parse, parse_amount
+from intents.pipeline import warm_up
 
 __all__ = [
     "CLARIFY_CODES",
@@ -21,4 +22,5 @@ __all__ = [
     "load_directory",
     "parse",
     "parse_amount",
+    "warm_up",
 ]

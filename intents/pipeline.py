@@ -12,7 +12,7 @@ from spacy.language import BaseDefaults, Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
-from intents.directory import InstrumentDirectory
+from intents.directory import InstrumentDirectory, load_directory
 from intents.lexicon import common, lexicon
 from intents.normalize import fold
 
@@ -117,8 +117,6 @@ class LexiconMatcher:
         # categories; the packaged directory's names are phrases too ("sym"), so one pass finds all.
         entries = list(lex.phrases)
         if symbols:
-            from intents.directory import load_directory
-
             entries.extend(("sym", symbol, name) for name, symbol in symbol_names(load_directory()))
         by_phrase: dict[str, tuple[Doc, Cats]] = {}
         for cat, value, phrase in entries:
@@ -300,8 +298,6 @@ def symbol_matcher(lang: str, directory: InstrumentDirectory) -> SymbolMatcher:
     if hit is not None and hit[0] is directory:
         return hit[1]
     nlp = pipeline(lang)
-    from intents.directory import load_directory
-
     with _LOCK:
         matcher = SymbolMatcher(nlp, directory, builtin=directory is load_directory())
         if len(_SYMBOLS) > 64:
@@ -311,9 +307,7 @@ def symbol_matcher(lang: str, directory: InstrumentDirectory) -> SymbolMatcher:
 
 
 def warm_up(langs: tuple[str, ...] | None = None, directory: InstrumentDirectory | None = None) -> None:
-    """Build the pipelines (and the default directory's symbol matchers) ahead of the first message."""
-    from intents.directory import load_directory
-
+    """Build the pipelines (and the directory's symbol matchers) ahead of the first message."""
     d = directory if directory is not None else load_directory()
     for lang in langs or common().languages:
         symbol_matcher(lang, d)
@@ -326,15 +320,18 @@ def reading(doc: Doc) -> Reading:
     return stored
 
 
-_COMPONENTS: dict[int, list[Any]] = {}
+_COMPONENTS: dict[int, tuple[Language, list[Any]]] = {}
 
 
 def read(nlp: Language, text: str) -> Doc:
     """Run a finbot pipeline on a text: tokenizer, then each component (as nlp(text) does)."""
-    procs = _COMPONENTS.get(id(nlp))
-    if procs is None:
-        procs = [proc for _name, proc in nlp.pipeline]
-        _COMPONENTS[id(nlp)] = procs
+    hit = _COMPONENTS.get(id(nlp))
+    if hit is None or hit[0] is not nlp:
+        hit = (nlp, [proc for _name, proc in nlp.pipeline])
+        if len(_COMPONENTS) > 16:
+            _COMPONENTS.clear()
+        _COMPONENTS[id(nlp)] = hit
+    procs = hit[1]
     doc = nlp.make_doc(text)
     doc.user_data["finbot_text"] = text
     for proc in procs:
