@@ -26,6 +26,7 @@ class _Morphemes:
     minimum: int
     guarded: frozenset[str]
     whole: re.Pattern[str]
+    anywhere: re.Pattern[str]
 
 
 @cache
@@ -37,6 +38,7 @@ def _morphemes(lang: str) -> _Morphemes:
         assert isinstance(raw, dict)
         return {fold(str(k)): int(v) for k, v in raw.items()}
 
+    raw_words = [str(k) for key in ("units", "tens", "scales") for k in dict(numbers.get(key, {}) or {})]  # type: ignore[call-overload]
     units, tens, scales = table("units"), table("tens"), table("scales")
     joiners_raw = numbers.get("joiners", [])
     exceptions_raw = numbers.get("exceptions", [])
@@ -44,6 +46,9 @@ def _morphemes(lang: str) -> _Morphemes:
     assert isinstance(joiners_raw, list) and isinstance(exceptions_raw, list)
     assert isinstance(guarded_raw, list)
     joiners = frozenset(fold(str(j)) for j in joiners_raw)
+    minimum_value = int(str(numbers.get("isolated_minimum", 2)))
+    small = {w for w, v in units.items() if v < minimum_value} | set(joiners)
+    small |= {str(k) for k, v in dict(numbers.get("units", {}) or {}).items() if int(v) < minimum_value}  # type: ignore[call-overload]
     ordered = tuple(sorted({*units, *tens, *scales, *joiners}, key=len, reverse=True))
     return _Morphemes(
         units=units,
@@ -55,7 +60,18 @@ def _morphemes(lang: str) -> _Morphemes:
         minimum=int(str(numbers.get("isolated_minimum", 2))),
         guarded=frozenset(fold(str(g)) for g in guarded_raw),
         whole=re.compile("(?:" + "|".join(re.escape(p) for p in ordered) + ")+") if ordered else re.compile("(?!)"),
+        anywhere=re.compile(_word_of(ordered, raw_words, small), re.IGNORECASE)
+        if ordered
+        else re.compile("(?!)"),
     )
+
+
+def _word_of(ordered: tuple[str, ...], raw: list[str], small: set[str]) -> str:
+    """A regex for a whole word made of number morphemes, other than a lone small one ("en", "og")."""
+    pieces = "|".join(sorted({re.escape(w) for w in (*raw, *ordered)}, key=len, reverse=True))
+    lone = "|".join(sorted((re.escape(w) for w in small), key=len, reverse=True)) or "(?!)"
+    edge = "(?![^\\W\\d_])"
+    return f"(?<![^\\W\\d_])(?!(?:{lone}){edge})(?:{pieces})+{edge}"
 
 
 def _split(word: str, m: _Morphemes) -> list[str] | None:
@@ -119,6 +135,8 @@ def _value(pieces: list[str], m: _Morphemes) -> int | None:
 def own_words_to_digits(text: str, lang: str) -> str:
     """Norwegian-style number words (written apart or together) replaced by digits."""
     m = _morphemes(lang)
+    if m.anywhere.search(text) is None:
+        return text  # no word starts like a number word
     words = list(_WORD.finditer(text))
     if not words:
         return text
