@@ -282,7 +282,13 @@ class Engine:
             self._on_press(c)
             return
         text = (ev.text or "").strip()
-        if not text or not ev.addressed:
+        if not text:
+            return
+        if not ev.addressed:
+            # not for the bot, unless it is a PIN typed in the group by someone we are asking for one
+            state = self._get_state(c)
+            if state and not c.private and self.stepup.valid_pin(text):
+                self._on_state(c, state, text)
             return
         if ev.edited:
             self._on_edit(c)
@@ -532,8 +538,7 @@ class Engine:
             if then:
                 ch = c.s.get(Challenge, int(then))
                 if ch is not None and ch.status == "open":
-                    self._set_state(c, {"await": "pin", "challenge": ch.id, "chat": c.ev.chat.chat_id})
-                    c.say(t(c.lang, "Now type your PIN to confirm."))
+                    self._ask_pin(c, ch.id or 0, c.ev.chat.chat_id, t(c.lang, "Now type your PIN to confirm."))
             return True
         if kind == "pin":
             if not self.stepup.valid_pin(text):
@@ -863,6 +868,9 @@ class Engine:
         self._use_token(c, c.ev.press.data, via_link=False)
 
     def _use_token(self, c: Ctx, token: str, *, via_link: bool) -> None:
+        if token.startswith("kp") and not via_link:
+            self._on_keypad(c, token)
+            return
         tok = c.s.get(PressToken, token)
         if tok is None:
             c.answer(t(c.lang, "This button is no longer valid."))
@@ -910,6 +918,45 @@ class Engine:
             if not via_link:
                 c.answer(t(c.lang, "Confirmed. Check our private chat."), alert=False) if not c.private else c.answer(t(c.lang, "Confirmed."), alert=False)
             self._confirm(c, a)
+
+    KEYPAD = (("1", "2", "3"), ("4", "5", "6"), ("7", "8", "9"), ("⌫", "0", "OK"))
+
+    def _ask_pin(self, c: Ctx, challenge_id: int, dm: str, text: str) -> None:
+        """Ask for the PIN in the private chat: typed, or tapped on an inline keypad."""
+        nonce = secrets.token_urlsafe(6)
+        self._set_state(c, {"await": "pin", "challenge": challenge_id, "chat": dm, "kp": nonce, "entered": ""})
+        buttons = tuple(tuple(Button(key, data=f"kp{nonce}{i}{j}") for j, key in enumerate(row))
+                        for i, row in enumerate(self.KEYPAD))
+        c.say(text, chat_id=dm, buttons=buttons, ref=f"pin:{challenge_id}")
+
+    def _on_keypad(self, c: Ctx, data: str) -> None:
+        """A key of the PIN keypad: collect digits, submit on OK; the prompt shows dots, never digits."""
+        state = self._get_state(c)
+        if not state or state.get("await") != "pin" or not c.private or not data.startswith("kp" + str(state.get("kp"))):
+            c.answer(t(c.lang, "This keypad is no longer valid."))
+            return
+        pos = data[2 + len(str(state["kp"])):]
+        if len(pos) != 2 or not pos.isdigit() or int(pos[0]) > 3 or int(pos[1]) > 2:
+            c.answer(t(c.lang, "This keypad is no longer valid."))
+            return
+        key = self.KEYPAD[int(pos[0])][int(pos[1])]
+        entered = str(state.get("entered", ""))
+        if key == "OK":
+            state["entered"] = ""
+            self._set_state(c, state)
+            c.answer("…", alert=False)
+            self._answer_pin(c, int(state["challenge"]), entered)
+            return
+        entered = entered[:-1] if key == "⌫" else (entered + key)[:8]
+        state["entered"] = entered
+        self._set_state(c, state)
+        c.answer("•" * len(entered) or "·", alert=False)
+
+    def _close_keypad(self, c: Ctx, challenge_id: int) -> None:
+        """Take the keypad off a PIN prompt once the PIN has been answered."""
+        sent = self._sent(c.s, f"pin:{challenge_id}")
+        if sent is not None:
+            c.replies.append(Reply(ReplyKind.edit, sent.chat_id, t(c.lang, "PIN received."), target_message_id=sent.message_id))
 
     def _remind_stepup(self, c: Ctx, action_id: str | None) -> None:
         a = c.s.get(Action, action_id) if action_id else None
@@ -964,8 +1011,7 @@ class Engine:
             self._set_state(c, {"await": "pin_new", "chat": dm, "then": ch.id})
             c.say(t(c.lang, "To confirm:\n{summary}\n\nYou need a PIN first. Choose a PIN of 4 to 8 digits.", summary=summary), chat_id=dm)
             return
-        self._set_state(c, {"await": "pin", "challenge": ch.id, "chat": dm})
-        c.say(t(c.lang, "To confirm:\n{summary}\n\nType your PIN. I delete it from the chat right away.", summary=summary), chat_id=dm)
+        self._ask_pin(c, ch.id or 0, dm, t(c.lang, "To confirm:\n{summary}\n\nType your PIN, or tap it on the keypad. I delete a typed PIN from the chat right away.", summary=summary))
 
     def _amount_major(self, payload: dict[str, Any]) -> Decimal:
         from ledger.money import from_minor
@@ -1036,6 +1082,7 @@ class Engine:
         if result.status in (PinCheck.locked, PinCheck.no_pin):
             ch.status, a.status, a.result = "failed", "cancelled", "stepup_locked"
             self._set_state(c, None)
+            self._close_keypad(c, ch.id or 0)
             until = result.locked_until or c.now
             c.say(t(c.lang, "Too many wrong PINs: confirmations are locked until {time}. Nothing was done.",
                     time=fmt_datetime(until, c.lang)))
@@ -1072,6 +1119,7 @@ class Engine:
             sa.update(Challenge).where(col(Challenge.id) == ch.id, col(Challenge.status) == "open").values(status="passed")
         ).rowcount  # type: ignore[attr-defined]
         self._set_state(c, None)
+        self._close_keypad(c, ch.id or 0)
         if claimed != 1:
             return
         moved = c.s.execute(

@@ -124,14 +124,17 @@ class LocalWorld:
             res = conn.execute(sa.insert(messages).values(chat=chat, author=author, text=text, buttons=json.dumps(rows)))
             return str(res.inserted_primary_key[0])  # type: ignore[index]
 
-    def newest_with_buttons(self, chat: str) -> tuple[str, list[list[dict[str, Any]]]] | None:
+    def newest_with_buttons(self, chat: str, label: str | None = None) -> tuple[str, list[list[dict[str, Any]]]] | None:
+        """The newest bot message in `chat` with buttons (with a button of that label, when given)."""
+        want = _norm_label(label) if label is not None else None
         with self.db.connect() as conn:
             rows = conn.execute(sa.select(messages.c.seq, messages.c.buttons).where(
                 messages.c.chat == chat, messages.c.deleted == sa.false(), messages.c.author == "")
-                .order_by(messages.c.seq.desc()).limit(50)).all()
+                .order_by(messages.c.seq.desc()).limit(200)).all()
         for seq, raw in rows:
             btns = json.loads(raw)
-            if any(row for row in btns):
+            flat = [b for row in btns for b in row]
+            if flat and (want is None or any(_norm_label(b["label"]) == want for b in flat)):
                 return str(seq), btns
         return None
 
@@ -165,16 +168,18 @@ class LocalWorld:
         return self.engine.handle(ev)
 
     def press(self, user: str, chat: str, label: str, *, lang: str | None = None) -> list[Reply] | None:
-        """Press a button on the newest message with buttons in that chat; None when nothing matches."""
+        """Press the button with that label on the newest message in the chat that has one ('#2': the second
+        button of the newest message with buttons); None when nothing matches."""
         person = self.person(user, lang)
         ch = self.chat(user, chat)
-        found = self.newest_with_buttons(ch.chat_id)
+        by_position = label.startswith("#") and label[1:].isdigit()
+        found = self.newest_with_buttons(ch.chat_id, None if by_position else label)
         if found is None:
             return None
         seq, rows = found
         flat = [b for row in rows for b in row]
         button = None
-        if label.startswith("#") and label[1:].isdigit():
+        if by_position:
             idx = int(label[1:]) - 1
             button = flat[idx] if 0 <= idx < len(flat) else None
         else:

@@ -208,3 +208,46 @@ def test_totp_enrolment_and_used_code_refused(world: LocalWorld) -> None:
     world.set_now(world.now() + timedelta(seconds=31))
     world.render(world.say("alice", "dm", totp.at(world.now())))
     assert balance(world, "alice") == 30000
+
+
+def test_pin_typed_in_group_is_deleted_and_not_accepted(world: LocalWorld) -> None:
+    onboard(world, "alice", topup="$50")
+    onboard(world, "bob")
+    world.render(world.members("g:trip", ["alice", "bob"]))
+    world.render(world.say("alice", "g:trip", "send $10 to @bob"))
+    _, rows = world.newest_with_buttons("g:trip") or ("", [])
+    world.render(world.say("alice", "dm", f"/start {rows[0][0]['start']}"))
+    typed = Event("pin-in-group", Chat("local", "g:trip", ChatKind.group), Person("local", "alice", handle="alice"),
+                  world.now(), text="1234", message_id="m77", addressed=False)
+    replies = world.engine.handle(typed)
+    assert any(r.kind.value == "delete" and r.target_message_id == "m77" for r in replies)
+    assert balance(world, "bob") == 0  # a PIN in a group never confirms
+    world.render(world.say("alice", "dm", "1234"))
+    assert balance(world, "bob") == 1000
+
+
+def test_pin_on_the_inline_keypad(world: LocalWorld) -> None:
+    onboard(world, "alice", pin="2580", topup="$40")
+    world.render(world.say("alice", "dm", "withdraw 15"))
+    shown = world.render(world.press("alice", "dm", "Confirm") or [])
+    keypad = shown[-1]["buttons"]
+    assert [b for row in keypad for b in row] == ["1", "2", "3", "4", "5", "6", "7", "8", "9", "⌫", "0", "OK"]
+    for key in ("2", "5", "9", "⌫", "8", "0"):
+        answered = world.render(world.press("alice", "dm", key) or [], presser="alice")
+        assert all(ch not in answered[-1]["text"] for ch in "0123456789"), "the keypad never echoes digits"
+    assert balance(world, "alice") == 4000
+    world.render(world.press("alice", "dm", "OK") or [])
+    assert balance(world, "alice") == 2500
+
+
+def test_keypad_press_by_anyone_else_does_nothing(world: LocalWorld) -> None:
+    onboard(world, "alice", pin="2580", topup="$40")
+    world.render(world.say("alice", "dm", "withdraw 15"))
+    world.render(world.press("alice", "dm", "Confirm") or [])
+    _, rows = world.newest_with_buttons("dm:alice") or ("", [])
+    data = rows[0][1]["data"]
+    onboard(world, "mallory")
+    ev = Event("kp-mallory", Chat("local", "dm:mallory", ChatKind.private), Person("local", "mallory", handle="mallory"),
+               world.now(), press=Press("x", data, None))
+    assert "no longer valid" in world.engine.handle(ev)[0].text
+    assert balance(world, "alice") == 4000
