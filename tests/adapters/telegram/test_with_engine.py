@@ -246,3 +246,42 @@ def test_finbot_run_killed_mid_conversation_resumes(server: BotApiServer, sqlite
         proc.terminate()
     assert balances(sqlite_url) == {"@alice": {"USD": "100.00"}}
     assert_book_holds(sqlite_url)
+
+
+def test_portfolio_chart_arrives_as_a_photo(server: BotApiServer, sqlite_url: str) -> None:
+    """A buy through Telegram (card with the quote, PIN), then the portfolio: text and a PNG chart."""
+    from datetime import UTC, datetime
+
+    from adapters.cli.wiring import build_broker
+    from adapters.funding.sandbox import SandboxFunding
+    from bot.bootstrap import build_engine as build
+    from ledger import create_engine
+
+    settings = bot_settings(server, sqlite_url, **FAST_PIN)
+    market_hours = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)  # a Wednesday, New York open
+
+    def clock() -> datetime:
+        return market_hours
+
+    db = create_engine(settings.database_url)
+    engine = build(settings, messenger="telegram", funding=SandboxFunding(), broker=build_broker(settings, db, clock),
+                   db=db, clock=clock)
+    w = World(server, sqlite_url, settings, bot=start_bot(settings, engine))
+    try:
+        alice = server.create_user("Alice", "alice")
+        w.onboard(alice, "1234")
+        w.top_up(alice, 1000, "1234")
+        w.say(alice, "buy 2 shares of AAPL")
+        card = w.last_with(alice.id, "Confirm")
+        assert "Quote" in card.text and "AAPL" in card.text
+        w.press(alice, card, "Confirm")
+        w.say(alice, "1234")
+        assert "Filled" in server.message(alice.id, card.message_id).text
+        w.say(alice, "my portfolio")
+        shown = w.last(alice.id)
+        assert shown.photo is not None and shown.photo.content.startswith(b"\x89PNG"), shown
+        assert "AAPL" in shown.text
+    finally:
+        w.stop()
+    assert balances(sqlite_url) == {"@alice": {"USD": "694.50"}}
+    assert_book_holds(sqlite_url)
