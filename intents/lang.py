@@ -40,19 +40,32 @@ def _fold(word: str) -> str:
     return f
 
 
+_STRIP = "\"'.,!?;:()[]{}<>«»*-_/\\|~`^&%#+=…"
+
+
 def scores(text: str) -> dict[str, float]:
     """How much each language's words the text holds."""
     weights = _weights()
-    langs = common().languages
-    out = dict.fromkeys(langs, 0.0)
+    out = dict.fromkeys(common().languages, 0.0)
     ascii_text = text.isascii()
-    for word in _WORD.findall(text.lower()):
-        w = weights.get(word if ascii_text else _fold(word))
-        if w is None and "'" in word:
-            w = weights.get(_fold(word.split("'")[0] + "'"))
-        if w is not None:
-            for lang, v in w:
-                out[lang] += v
+    get = weights.get
+    for raw in text.lower().replace("-", " ").split():
+        word = raw.strip(_STRIP)
+        if not word:
+            continue
+        if not ascii_text:
+            word = _fold(word)
+        w = get(word)
+        if w is None:
+            if "'" in word:
+                # "j'ai", "l'action": the elided article and the word both vote
+                head, _, tail = word.partition("'")
+                for part in (head + "'", tail):
+                    for lang, v in get(part, ()):
+                        out[lang] += v
+            continue
+        for lang, v in w:
+            out[lang] += v
     if not ascii_text:
         chars = set(text)
         if chars & _NB_CHARS:

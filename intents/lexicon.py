@@ -98,8 +98,7 @@ class Lexicon:
         for _cat, _value, phrase in self.phrases:
             for word in phrase.split():
                 out.add(fold(word))
-        out.update(self.commands)
-        return frozenset(out)
+        return frozenset(w for w in out if any(ch.isalpha() for ch in w))
 
 
 def _read_json(name: str) -> dict[str, object]:
