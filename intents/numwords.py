@@ -135,8 +135,6 @@ def _value(pieces: list[str], m: _Morphemes) -> int | None:
 def own_words_to_digits(text: str, lang: str) -> str:
     """Norwegian-style number words (written apart or together) replaced by digits."""
     m = _morphemes(lang)
-    if m.anywhere.search(text) is None:
-        return text  # no word starts like a number word
     words = list(_WORD.finditer(text))
     if not words:
         return text
@@ -207,16 +205,39 @@ def _hint(lang: str) -> re.Pattern[str] | None:
     stems = lexicon(lang).number_hint
     if not stems:
         return None
-    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(s) for s in stems) + ")", re.IGNORECASE)
+    return re.compile("(?:" + "|".join(re.escape(s) for s in stems) + ")", re.IGNORECASE)
+
+
+_MAYBE: dict[str, dict[str, bool]] = {}
+_MAYBE_LIMIT = 50_000
+
+
+def _maybe_number(text: str, lang: str) -> bool:
+    """Whether any word of the text could be (or start) a spelled number, remembered per word."""
+    seen = _MAYBE.setdefault(lang, {})
+    kind = lexicon(lang).number_words
+    for raw in _WORD.findall(text):
+        hit = seen.get(raw)
+        if hit is None:
+            word = fold(raw)
+            if kind == "own":
+                hit = _morphemes(lang).anywhere.fullmatch(word) is not None
+            else:
+                hint = _hint(lang)
+                hit = hint is None or hint.match(word) is not None
+            if len(seen) < _MAYBE_LIMIT:
+                seen[raw] = hit
+        if hit:
+            return True
+    return False
 
 
 def words_to_digits(text: str, lang: str) -> str:
     """Spelled numbers in `text` replaced by digits, as the language's data says."""
     kind = lexicon(lang).number_words
+    if kind == "none" or not _maybe_number(text, lang):
+        return text
     if kind == "text2num":
-        hint = _hint(lang)
-        if hint is not None and hint.search(text if text.isascii() else fold(text)) is None:
-            return text
         from text_to_num import alpha2digit
 
         return str(alpha2digit(text, lang, threshold=2))
