@@ -92,7 +92,7 @@ def propose_order(engine: Engine, c: Ctx, intent: Any) -> None:
         c.say(t(c.lang, "I don't know that stock. Try a ticker like AAPL, EQNR or MC."))
         return
     side = OrderSide.BUY if intent.intent == "buy" else OrderSide.SELL
-    ledger = engine._ledger(c)  # commit before reading the ledger
+    engine._ledger(c)  # commit before reading the ledger
     uid = c.user.id
     assert uid is not None
     try:

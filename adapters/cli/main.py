@@ -120,11 +120,9 @@ def run(db: DbOption = None) -> None:
                    f"({settings.database_url}).")
         chat(user="alice", db=db)
         return
+    from adapters.funding.sandbox import SandboxFunding
     from adapters.telegram.app import run as run_telegram
     from bot.bootstrap import build_engine
-
-    from adapters.funding.sandbox import SandboxFunding
-
     from ledger import create_engine
 
     db_engine = create_engine(settings.database_url)

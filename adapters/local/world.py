@@ -13,7 +13,18 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.engine import Engine
-from bot.events import Button, Chat, ChatKind, Event, Mention, Person, Press, Reply, ReplyKind, ReplyTo
+from bot.events import (
+    Button,
+    Chat,
+    ChatKind,
+    Event,
+    Mention,
+    Person,
+    Press,
+    Reply,
+    ReplyKind,
+    ReplyTo,
+)
 
 MESSENGER = "local"
 metadata = sa.MetaData()
