@@ -19,7 +19,15 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from ledger import AccountFlag, Ledger, TransferFlag, TransferSpec, TransferStatus, create_engine, migrate
+from ledger import (
+    AccountFlag,
+    Ledger,
+    TransferFlag,
+    TransferSpec,
+    TransferStatus,
+    create_engine,
+    migrate,
+)
 from ledger.tables import GENESIS_HASH
 from tests.ledger.conftest import FakeClock
 from tests.ledger.model import MAccount, Model
