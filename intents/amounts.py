@@ -52,13 +52,15 @@ _GLUED_BEFORE = re.compile(r"(?<![\w@#])([^\W\d_]{1,4}\.?)(?=\d)")
 _SYMBOL_BEFORE = re.compile(r"([$€£])(?=\d)")
 _SYMBOL_AFTER = re.compile(r"(?<=\d)([$€£])")
 _AT_NUMBER = re.compile(r"@(?=\d)")
-_GLUE = re.compile(r"\d[^\W\d_$€£]|[^\W\d_.]\.?\d|[$€£]\d|\d[$€£]|@\d|,-[^\W\d_]|(?<![\w,.])[-+]\d")
+# Something glued to a digit other than a number's own marks: "20kr", "$20", "@180", "-20", "1st".
+_GLUE_AFTER = re.compile(r"\d(?:,-+)?[^\d\s.,'/:\-]")
+_GLUE_BEFORE = re.compile(r"[^\d\s.,'/:]\.?\d")
 _SIGN = re.compile(r"(?<![\w,.])([-+])(?=\d)")
 
 
 def presplit(text: str) -> str:
     """Numbers cut from glued currency marks and multipliers: "20kr" -> "20 kr", "$20" -> "$ 20"."""
-    if _GLUE.search(text) is None:
+    if _GLUE_AFTER.search(text) is None and _GLUE_BEFORE.search(text) is None:
         return text
     glued = _glued_words()
 
