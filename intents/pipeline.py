@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from typing import Any
 
@@ -118,6 +117,23 @@ class LexiconMatcher:
         entries = list(lex.phrases)
         if symbols:
             entries.extend(("sym", symbol, name) for name, symbol in symbol_names(load_directory()))
+        # Token patterns of the data ("hvordan <verb> jeg" -> help), folded like the NORM; the
+        # Matcher runs only when the PhraseMatcher saw a word one of them starts with.
+        self.shapes = Matcher(nlp.vocab)
+        gate: set[str] = set()
+        shape_labels: dict[int, Cats] = {}
+        for cat, value, spec in lex.patterns:
+            key = f"{cat}\t{value}"
+            tokens = [_fold_spec(tok) for tok in spec]
+            self.shapes.add(key, [tokens])
+            shape_labels[nlp.vocab.strings[key]] = {cat: value}
+            first = tokens[0].get("NORM") if tokens else None
+            if isinstance(first, str):
+                gate.add(first)
+            elif isinstance(first, dict):
+                for vals in first.values():
+                    if isinstance(vals, list):
+                        gate.update(str(v) for v in vals)
         by_phrase: dict[str, tuple[Doc, Cats]] = {}
         for cat, value, phrase in entries:
             doc = nlp.make_doc(phrase)
@@ -126,49 +142,37 @@ class LexiconMatcher:
                 continue
             entry = by_phrase.setdefault(key, (doc, {}))
             entry[1].setdefault(cat, value)
+        for word in gate:
+            by_phrase.setdefault(word, (nlp.make_doc(word), {}))
         self.labels: dict[int, Cats] = {}
+        self.gate_ids: frozenset[int] = frozenset(nlp.vocab.strings[w] for w in gate)
         for key, (doc, cats) in by_phrase.items():
             self.phrases.add(key, [doc])
-            self.labels[nlp.vocab.strings[key]] = cats
-        # Token patterns of the data ("hvordan <verb> jeg" -> help), folded like the NORM;
-        # run only when a doc holds a word a pattern starts with (a fast path for the rest).
-        self.shapes = Matcher(nlp.vocab)
-        self.gate: set[str] = set()
-        self.gate_rx: re.Pattern[str] | None = None
-        for cat, value, spec in lex.patterns:
-            key = f"{cat}\t{value}"
-            tokens = [_fold_spec(tok) for tok in spec]
-            self.shapes.add(key, [tokens])
-            self.labels[nlp.vocab.strings[key]] = {cat: value}
-            first = tokens[0].get("NORM") if tokens else None
-            if isinstance(first, str):
-                self.gate.add(first)
-            elif isinstance(first, dict):
-                for vals in first.values():
-                    if isinstance(vals, list):
-                        self.gate.update(str(v) for v in vals)
-        if self.gate:
-            words = "|".join(re.escape(w) for w in sorted(self.gate))
-            self.gate_rx = re.compile(rf"(?<!\w)(?:{words})(?!\w)", re.IGNORECASE)
+            if cats:
+                self.labels[nlp.vocab.strings[key]] = cats
+        self.shape_labels = shape_labels
 
     def __call__(self, doc: Doc) -> Doc:
         labels = self.labels
+        gate_ids = self.gate_ids
+        gated = False
         spans: Spans = {}
         longest: dict[int, int] = {}
         for match_id, start, end in self.phrases(doc):
-            spans[(start, end)] = labels[match_id]
+            if match_id in gate_ids:
+                gated = True
+            cats = labels.get(match_id)
+            if cats is None:
+                continue
+            spans[(start, end)] = cats
             if end > longest.get(start, start):
                 longest[start] = end
         offsets = doc.to_array([IDX, LENGTH]).tolist() if len(doc) else []
         reading = Reading(offsets, spans, longest)
-        if self.gate_rx is not None:
-            text = doc.user_data.get("finbot_text")
-            if not isinstance(text, str):
-                text = doc.text
-            if self.gate_rx.search(text) is not None:
-                for match_id, start, end in self.shapes(doc):
-                    for cat, value in labels[match_id].items():
-                        reading.add(start, end, cat, value)
+        if gated:
+            for match_id, start, end in self.shapes(doc):
+                for cat, value in self.shape_labels[match_id].items():
+                    reading.add(start, end, cat, value)
         doc.user_data["finbot"] = reading
         return doc
 
@@ -333,7 +337,6 @@ def read(nlp: Language, text: str) -> Doc:
         _COMPONENTS[id(nlp)] = hit
     procs = hit[1]
     doc = nlp.make_doc(text)
-    doc.user_data["finbot_text"] = text
     for proc in procs:
         doc = proc(doc)
     return doc
