@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from intents import CLARIFY_CODES, INTENTS, Intent, load_directory, parse, parse_amount
+from intents.amounts import currency_decimals
 from intents.model import KEYS, LANGUAGES
 
 from .conftest import NOW
@@ -38,7 +39,8 @@ def check(intent: Intent) -> None:
         return
     if intent.intent in ("send", "request", "split", "deposit", "withdraw"):
         assert intent.amount is not None and intent.amount > 0
-        assert -intent.amount.as_tuple().exponent <= 2 if isinstance(intent.amount.as_tuple().exponent, int) else True
+        exponent = intent.amount.normalize().as_tuple().exponent
+        assert isinstance(exponent, int) and -exponent <= currency_decimals(intent.currency)
     if intent.intent in ("send", "request", "split"):
         assert intent.recipients
     if intent.intent in ("buy", "sell"):
