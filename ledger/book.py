@@ -459,57 +459,42 @@ class Ledger:
         sql = self._sql
         now = self.now_us()
         ids, lookup, rev, acct_ids = self._read_plan(specs)
-        with dconn.pipeline():
-            c_head = dconn.cursor()
-            c_head.execute(sql.head)  # the chain head: one writer at a time appends to the chain
-            c_rows, c_fail, c_sums, c_acct = (dconn.cursor() for _ in range(4))
-            if lookup:
-                c_rows.execute(*sql.transfers_by_id(lookup))
-            if ids:
-                c_fail.execute(*sql.failures_by_id(ids))
-            if rev:
-                c_sums.execute(*sql.reversed_sums(rev))
-            if acct_ids:
-                c_acct.execute(*sql.accounts_by_id(acct_ids))
-            head_seq, head_hash, next_exp = c_head.fetchone()
-            rows: dict[str, Row] = {}
-            if lookup:
-                for r in c_rows.fetchall():
-                    rows[r[1]] = row_from_db(r)
-            failed: dict[str, str] = dict(c_fail.fetchall()) if ids else {}
-            sums: dict[str, int] = {k: int(v) for k, v in c_sums.fetchall()} if rev else {}
-            accts: dict[int, AccountState] = {}
-            if acct_ids:
-                for a in c_acct.fetchall():
-                    accts[a[0]] = account_from_db(a)
-        due: list[Row] = []
+        rows: dict[str, Row] = {}
+        failed: dict[str, str] = {}
+        sums: dict[str, int] = {}
+        accts: dict[int, AccountState] = {}
         cur = dconn.cursor()
+        result = cur.execute(*sql.pg_read(lookup, ids, rev, acct_ids)).fetchall()
+        head = next(r for r in result if r[0] == 0)
+        head_seq, head_hash, next_exp = head[1], head[2], head[5]
+        if head[8] != head[13]:  # someone committed while we waited for the head: read again
+            result = cur.execute(*sql.pg_state(lookup, ids, rev, acct_ids)).fetchall()
+        for r in result:
+            k = r[0]
+            if k == 1:
+                rows[r[2]] = row_from_db(r[1:])
+            elif k == 2:
+                failed[r[2]] = r[15]
+            elif k == 3:
+                accts[r[3]] = account_from_db((r[3], r[2], r[4], r[5], r[8], r[13], r[14], r[1]))
+            elif k == 4:
+                sums[r[2]] = int(r[5])
+        due: list[Row] = []
         ran = expire_all or (next_exp is not None and next_exp <= now)
         if ran:
-            with dconn.pipeline():
-                c_due = dconn.cursor()
-                c_due.execute(sql.due_holds, (now,))
-                cur.execute(sql.next_expiry, (now,))
-                for r in c_due.fetchall():
-                    due.append(rows.setdefault(r[1], row_from_db(r)))
-                next_exp = cur.fetchone()[0]
+            for r in cur.execute(sql.due_holds, (now,)).fetchall():
+                due.append(rows.setdefault(r[1], row_from_db(r)))
+            next_exp = cur.execute(sql.next_expiry, (now,)).fetchone()[0]
         extra = self._hold_accounts(specs, rows, due, accts)
         if extra:
             self._load_accounts(cur, extra, accts)
         batch, outcomes = self._run(now, head_seq, head_hash, next_exp, rows, failed, accts, sums, due, specs)
         w = _writes(batch, rows, accts)
-        with dconn.pipeline():
-            if w.transfers:
-                cur.executemany(sql.insert_transfer, w.transfers)
-            if w.statuses:
-                cur.executemany(sql.update_status, w.statuses)
-            if w.accounts:
-                cur.executemany(sql.update_account, w.accounts)
-            if w.failures:
-                cur.executemany(sql.insert_failure, w.failures)
-            if w.transfers or ran or batch.next_expiry_us != w.old_next:
-                cur.execute(sql.update_head, (batch.head_seq, batch.head_hash, batch.next_expiry_us))
-            dconn.commit()
+        if not (w.transfers or w.statuses or w.accounts or w.failures or ran or batch.next_expiry_us != w.old_next):
+            dconn.rollback()  # nothing to write: every result was `exists` or a validation error
+            return batch, outcomes
+        cur.execute(sql.PG_WRITE, _columns(w, batch))  # every write in one statement
+        dconn.commit()
         return batch, outcomes
 
     def _load_accounts(self, cur: Any, ids: list[int], into: dict[int, AccountState]) -> None:
@@ -568,6 +553,15 @@ def _writes(batch: Batch, rows: dict[str, Row], accts: dict[int, AccountState]) 
     ]
     w.failures = [(i, code, batch.now_us) for i, code in batch.new_failures]
     return w
+
+
+def _columns(w: _Writes, batch: Batch) -> list[Any]:
+    """The arrays of PG_WRITE: transfer columns, account counters, statuses, failures, head."""
+    cols: list[Any] = [list(c) for c in zip(*w.transfers, strict=True)] if w.transfers else [[] for _ in range(16)]
+    cols += [list(c) for c in zip(*w.accounts, strict=True)] if w.accounts else [[] for _ in range(6)]
+    cols += [list(c) for c in zip(*w.statuses, strict=True)] if w.statuses else [[], []]
+    cols += [list(c) for c in zip(*w.failures, strict=True)] if w.failures else [[], [], []]
+    return [*cols, batch.head_seq, batch.head_hash, batch.next_expiry_us]
 
 
 def _result(s: TransferSpec, o: Outcome) -> TransferResult:

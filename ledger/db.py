@@ -126,11 +126,11 @@ class HotSql:
     """The hand-tuned statements of the write path, in the driver's own parameter style.
 
     Concurrency: a batch first locks the chain head (`FOR UPDATE` on PostgreSQL, `BEGIN
-    IMMEDIATE` on SQLite), so writers append to the hash chain one at a time and read the
-    accounts after the previous writer committed. Accounts are then written by guarded updates
-    in ascending id order (their row locks are taken in that order): each update checks the
-    version it read, and a mismatch aborts the transaction through a CHECK constraint, to be
-    retried like a deadlock (40P01) or a serialization failure (40001).
+    IMMEDIATE` on SQLite), so writers append to the hash chain one at a time, and reads what
+    the previous writer committed (on PostgreSQL, by comparing head versions; see `pg_read`).
+    Accounts are then written by guarded updates: each checks the version it read, and a
+    mismatch aborts the transaction through a CHECK constraint, to be retried like a deadlock
+    (40P01), a serialization failure (40001) or a duplicate id (23505).
     """
 
     def __init__(self, dialect: str) -> None:
@@ -152,7 +152,10 @@ class HotSql:
             f"version = CASE WHEN version = {p} THEN version + 1 ELSE -1 END WHERE id = {p}"
         )
         self.update_status = f"UPDATE ledger_transfers SET status = {p} WHERE seq = {p}"
-        self.update_head = f"UPDATE ledger_head SET seq = {p}, hash = {p}, next_expiry_us = {p} WHERE id = 1"
+        self.update_head = (
+            f"UPDATE ledger_head SET seq = {p}, hash = {p}, next_expiry_us = {p}, version = version + 1 "
+            "WHERE id = 1"
+        )
         self.due_holds = (
             f"SELECT {cols} FROM ledger_transfers WHERE status = 'pending' AND expires_us <= {p} "
             "ORDER BY seq"
@@ -160,6 +163,68 @@ class HotSql:
         self.next_expiry = (
             f"SELECT MIN(expires_us) FROM ledger_transfers WHERE status = 'pending' AND expires_us > {p}"
         )
+
+    def pg_read(
+        self, lookup: Sequence[str], ids: Sequence[str], rev: Sequence[str], accounts: Sequence[int]
+    ) -> tuple[str, list[Any]]:
+        """PostgreSQL: everything a batch reads, in one statement laid out in the transfer row's
+        columns with a kind in front: the locked chain head (k=0, with the version this
+        statement's snapshot saw), the transfers the batch names (1), failed ids (2), accounts
+        and their versions (3) and the sums already reversed (4).
+
+        The snapshot is taken before the head's lock is granted: when the locked head's version
+        differs from the snapshot's, another batch committed meanwhile and `pg_state` is read
+        again (a fresh statement, after the lock)."""
+        sql = (
+            "WITH h AS MATERIALIZED (SELECT seq, hash, next_expiry_us, version FROM ledger_head "
+            "WHERE id = 1 FOR UPDATE) "
+            "SELECT 0 AS k, h.seq, h.hash, NULL::int, NULL::int, h.next_expiry_us, NULL::int, NULL::text, "
+            "h.version, NULL::int, NULL::text, NULL::text, NULL::text, "
+            "(SELECT s.version FROM ledger_head s WHERE s.id = 1), NULL::bigint, NULL::text, NULL::text "
+            "FROM h UNION ALL " + self._state_sql()
+        )
+        return sql, [list(lookup), list(ids), list(accounts), list(rev)]
+
+    def pg_state(
+        self, lookup: Sequence[str], ids: Sequence[str], rev: Sequence[str], accounts: Sequence[int]
+    ) -> tuple[str, list[Any]]:
+        """`pg_read` without the head: the second look after a stale snapshot."""
+        return self._state_sql(), [list(lookup), list(ids), list(accounts), list(rev)]
+
+    def _state_sql(self) -> str:
+        n = "NULL"
+        return (
+            f"SELECT 1 AS k, {self.transfer_cols} FROM ledger_transfers WHERE id = ANY(%s::text[]) "
+            f"UNION ALL SELECT 2, {n}, id, {n}, {n}, {n}, {n}, {n}, {n}, {n}, {n}, {n}, {n}, {n}, {n}, "
+            "result, NULL FROM ledger_failed_transfers WHERE id = ANY(%s::text[]) "
+            "UNION ALL SELECT 3, version, asset, id, flags, debits_posted, NULL, NULL, credits_posted, "
+            "NULL, NULL, NULL, NULL, debits_pending, credits_pending, NULL, NULL "
+            "FROM ledger_accounts WHERE id = ANY(%s::bigint[]) "
+            "UNION ALL SELECT 4, NULL, reverses_id, NULL, NULL, SUM(amount)::bigint, NULL, NULL, NULL, "
+            "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM ledger_transfers "
+            "WHERE reverses_id = ANY(%s::text[]) GROUP BY reverses_id"
+        )
+
+    # PostgreSQL: every write of a batch in one statement (data-modifying CTEs over arrays).
+    # Account versions are guarded: a miss sets version -1 and the CHECK constraint aborts.
+    PG_WRITE = (
+        "WITH ins AS (INSERT INTO ledger_transfers (seq, id, debit_account_id, credit_account_id, "
+        "amount, flags, pending_id, timeout_seconds, code, memo, reverses_id, asset, created_us, "
+        "expires_us, status, hash) SELECT * FROM unnest(%s::bigint[], %s::text[], %s::int[], "
+        "%s::int[], %s::bigint[], %s::int[], %s::text[], %s::bigint[], %s::int[], %s::text[], "
+        "%s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::text[], %s::text[])), "
+        "acc AS (UPDATE ledger_accounts a SET debits_posted = v.dp, credits_posted = v.cp, "
+        "debits_pending = v.dpe, credits_pending = v.cpe, "
+        "version = CASE WHEN a.version = v.ver THEN a.version + 1 ELSE -1 END "
+        "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::int[]) "
+        "AS v(dp, cp, dpe, cpe, ver, id) WHERE a.id = v.id), "
+        "st AS (UPDATE ledger_transfers t SET status = v.status "
+        "FROM unnest(%s::text[], %s::bigint[]) AS v(status, seq) WHERE t.seq = v.seq), "
+        "fl AS (INSERT INTO ledger_failed_transfers (id, result, created_us) "
+        "SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[])) "
+        "UPDATE ledger_head SET seq = %s, hash = %s, next_expiry_us = %s, version = version + 1 "
+        "WHERE id = 1"
+    )
 
     def in_list(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         """`column IN (...)` with its parameters."""

@@ -86,6 +86,9 @@ head = sa.Table(
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
     sa.Column("next_expiry_us", sa.BigInteger, nullable=True),
+    # bumped by every batch that writes; a PostgreSQL writer compares the locked head's version
+    # with the one its statement's snapshot saw to know whether it must read again
+    sa.Column("version", sa.BigInteger, nullable=False, server_default="0"),
 )
 
 TRANSFER_COLUMNS = (
