@@ -62,6 +62,15 @@ def intent_from_dict(data: dict[str, Any]) -> Any:
     return Intent(**fields)
 
 
+def press_token() -> str:
+    """A fresh opaque button token. Never one starting with "kp": a press whose data starts so is read
+    as a PIN keypad key (1 in 4096 random tokens did, and their card could not be confirmed)."""
+    while True:
+        token = secrets.token_urlsafe(16)
+        if not token.startswith("kp"):
+            return token
+
+
 def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
@@ -236,7 +245,7 @@ class Engine:
 
     def _token(self, c: Ctx, choice: str, *, action_id: str | None = None, request_id: int | None = None,
                allowed: int | None = None, single_use: bool = True) -> str:
-        token = secrets.token_urlsafe(16)
+        token = press_token()
         c.s.add(PressToken(token=token, action_id=action_id, request_id=request_id, choice=choice,
                            allowed_user_id=allowed, single_use=single_use,
                            expires_at=c.now + max(self.ttl, timedelta(days=self.settings.escrow_days))
@@ -1294,7 +1303,7 @@ class Engine:
 
     def _raw_token(self, s: Session, choice: str, *, now: datetime, action_id: str | None = None,
                    request_id: int | None = None, allowed: int | None = None) -> str:
-        token = secrets.token_urlsafe(16)
+        token = press_token()
         s.add(PressToken(token=token, action_id=action_id, request_id=request_id, choice=choice, allowed_user_id=allowed,
                          single_use=False, expires_at=now + timedelta(days=self.settings.escrow_days)))
         return token
