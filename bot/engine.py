@@ -181,6 +181,7 @@ class Engine:
         replies = list(ctx.replies)
         for user_id, label in relabel:
             self.ledger.set_label(owner_of(user_id), label)
+            self.executor.forget(user_id)
         for job in ctx.after:
             replies.extend(job())
         return replies
@@ -1002,9 +1003,7 @@ class Engine:
                   chat_id=c.user.private_chat_id)
             return
         payload = json.loads(a.payload)
-        method = self.policy.method(PolicyInput(
-            kind=a.kind, amount_major=self._amount_major(payload), new_payee=self._new_payee(c, payload),
-            from_group=a.origin_group, recent_count=self._recent_count(c), totp_enrolled=bool(c.user.totp_secret)))
+        method = self._stepup_method(c, a, payload)
         ch = Challenge(action_id=a.id, user_id=c.user.id or 0, digest=a.digest, method=method, created_at=c.now,
                        expires_at=_aware(a.expires_at) or c.now)
         c.s.add(ch)
@@ -1021,6 +1020,16 @@ class Engine:
             c.say(t(c.lang, "To confirm:\n{summary}\n\nYou need a PIN first. Choose a PIN of 4 to 8 digits.", summary=summary), chat_id=dm)
             return
         self._ask_pin(c, ch.id or 0, dm, t(c.lang, "To confirm:\n{summary}\n\nType your PIN, or tap it on the keypad. I delete a typed PIN from the chat right away.", summary=summary))
+
+    def _stepup_method(self, c: Ctx, a: Action, payload: dict[str, Any]) -> str:
+        """The policy's step-up method. It weighs payee and velocity only for someone with a second
+        factor ('pin' for everyone else), so the two queries run only then: the payee one reads every
+        send the user ever made."""
+        enrolled = bool(c.user.totp_secret)
+        return self.policy.method(PolicyInput(
+            kind=a.kind, amount_major=self._amount_major(payload),
+            new_payee=self._new_payee(c, payload) if enrolled else False, from_group=a.origin_group,
+            recent_count=self._recent_count(c) if enrolled else 0, totp_enrolled=enrolled))
 
     def _amount_major(self, payload: dict[str, Any]) -> Decimal:
         from ledger.money import from_minor
@@ -1423,9 +1432,12 @@ class Engine:
     def _open_wallet(self, c: Ctx, user: User, currency: str) -> None:
         assert user.id is not None
         ledger = self._ledger(c)
-        ledger.open_account(owner_of(user.id), currency, "wallet", label=display(user))
-        if user.handle:
-            ledger.set_label(owner_of(user.id), display(user))
+        owner, label = owner_of(user.id), display(user)
+        ledger.open_account(owner, currency, "wallet", label=label)
+        self.executor.forget(user.id)
+        # set_label writes (a durable commit) even when every label is already right: read first
+        if user.handle and any(a.label != label for a in ledger.accounts(owner)):
+            ledger.set_label(owner, label)
 
     def _claim_escrow(self, c: Ctx) -> None:
         if not c.user.handle:
@@ -1442,6 +1454,7 @@ class Engine:
         claimed: list[tuple[int, int, str]] = []
         for eid, amount, cur, _tid in claims:
             wallet = ledger.open_account(owner_of(uid), cur, "wallet", label=display(c.user))
+            self.executor.forget(uid)
             escrow = ledger.system_account("escrow", cur)
             res = ledger.create_transfer(TransferSpec(id=f"escrow:{eid}:claim", debit_account_id=escrow.id,
                                                       credit_account_id=wallet.id, amount=amount, memo="escrow claim"))

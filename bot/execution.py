@@ -26,10 +26,33 @@ class Executor:
         self.ledger = ledger
         self.funding = funding
         self.broker = broker
+        # Accounts are never deleted and never change owner, asset or kind, so their ids can be
+        # remembered: (user, currency) -> (wallet id, its label when last read or written here).
+        self._wallets: dict[tuple[int, str], tuple[int, str | None]] = {}
+        self._system: dict[tuple[str, str], int] = {}
 
     def wallet(self, user_id: int, currency: str, label: str | None = None) -> int:
         """The id of a user's wallet in a currency, opened on first use (labelled with their handle)."""
-        return self.ledger.open_account(owner_of(user_id), currency, "wallet", label=label).id
+        known = self._wallets.get((user_id, currency))
+        if known is not None and (label is None or known[1] == label):
+            return known[0]  # what open_account would find, without writing anything
+        account = self.ledger.open_account(owner_of(user_id), currency, "wallet", label=label)
+        if label is not None:
+            self.forget(user_id)  # open_account may have relabelled the user's other accounts
+        self._wallets[(user_id, currency)] = (account.id, account.label)
+        return account.id
+
+    def forget(self, user_id: int) -> None:
+        """Drop what is remembered of a user's wallets (after their accounts were relabelled)."""
+        for key in [k for k in self._wallets if k[0] == user_id]:
+            self._wallets.pop(key, None)
+
+    def system(self, kind: str, currency: str) -> int:
+        """The id of the system's account of `kind` for `currency`."""
+        known = self._system.get((kind, currency))
+        if known is None:
+            known = self._system[(kind, currency)] = self.ledger.system_account(kind, currency).id
+        return known
 
     def run(self, action_id: str, kind: str, payload: dict[str, Any]) -> Outcome:
         """Move the money of a confirmed action."""
@@ -60,7 +83,7 @@ class Executor:
             if leg.get("to_user") is not None:
                 target = self.wallet(int(leg["to_user"]), cur, leg.get("label"))
             else:
-                target = self.ledger.system_account("escrow", cur).id
+                target = self.system("escrow", cur)
             flags = TransferFlag.LINKED if i < len(legs) - 1 else TransferFlag.NONE
             specs.append(TransferSpec(id=f"{action_id}:{i}", debit_account_id=source, credit_account_id=target,
                                       amount=int(leg["amount"]), flags=flags, memo=payload.get("note")))
@@ -71,13 +94,13 @@ class Executor:
         got = self.funding.collect(action_id, owner_of(uid), amount, cur)
         if not got.ok:
             return Outcome(False, "funding_declined", got.reason or "")
-        source = self.ledger.system_account("sandbox_funding", cur).id
+        source = self.system("sandbox_funding", cur)
         return self._commit([TransferSpec(id=f"{action_id}:0", debit_account_id=source,
                                           credit_account_id=self.wallet(uid, cur, payload.get("from_label")), amount=amount, memo="top-up")])
 
     def _withdraw(self, action_id: str, payload: dict[str, Any]) -> Outcome:
         cur, amount, uid = payload["currency"], int(payload["amount"]), int(payload["from_user"])
-        sink = self.ledger.system_account("payouts", cur).id
+        sink = self.system("payouts", cur)
         out = self._commit([TransferSpec(id=f"{action_id}:0", debit_account_id=self.wallet(uid, cur, payload.get("from_label")),
                                          credit_account_id=sink, amount=amount, memo="withdrawal")])
         if not out.ok:
