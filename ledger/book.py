@@ -464,11 +464,12 @@ class Ledger:
         sums: dict[str, int] = {}
         accts: dict[int, AccountState] = {}
         cur = dconn.cursor()
-        result = cur.execute(*sql.pg_read(lookup, ids, rev, acct_ids)).fetchall()
+        # planned for its arrays each time: a generic plan of this statement scans whole tables
+        result = cur.execute(*sql.pg_read(lookup, ids, rev, acct_ids), prepare=False).fetchall()
         head = next(r for r in result if r[0] == 0)
         head_seq, head_hash, next_exp = head[1], head[2], head[5]
         if head[8] != head[13]:  # someone committed while we waited for the head: read again
-            result = cur.execute(*sql.pg_state(lookup, ids, rev, acct_ids)).fetchall()
+            result = cur.execute(*sql.pg_state(lookup, ids, rev, acct_ids), prepare=False).fetchall()
         for r in result:
             k = r[0]
             if k == 1:
