@@ -61,10 +61,19 @@ def _fee(engine: Engine, cash: int) -> int:
     return int((Decimal(cash) * bps / BPS).to_integral_value(rounding=ROUND_CEILING))
 
 
-def _no_broker(c: Ctx) -> bool:
-    if c.ev is not None and getattr(c, "user", None) is not None:
-        c.say(t(c.lang, "Trading is not set up on this finbot (no broker configured)."))
-    return True
+def _no_broker(c: Ctx) -> None:
+    c.say(t(c.lang, "Trading is not set up on this finbot (no broker configured)."))
+
+
+def _tradable(engine: Engine, c: Ctx, intent: Any) -> Any:
+    """The instrument an intent names, when a broker is configured and knows it; else says why and gives None."""
+    if engine.broker is None:
+        _no_broker(c)
+        return None
+    inst = engine.instruments.get(intent.symbol) if intent.symbol else None
+    if inst is None:
+        c.say(t(c.lang, "I don't know that stock. Try a ticker like AAPL, EQNR or MC."))
+    return inst
 
 
 def _position_account(engine: Engine, user_id: int, symbol: str) -> int:
@@ -84,12 +93,8 @@ def _held_qty(engine: Engine, user_id: int, symbol: str) -> Decimal:
 
 def propose_order(engine: Engine, c: Ctx, intent: Any) -> None:
     """A buy or sell card with the quote, the estimate and what is held until it fills."""
-    if engine.broker is None:
-        _no_broker(c)
-        return
-    inst = engine.instruments.get(intent.symbol) if intent.symbol else None
+    inst = _tradable(engine, c, intent)
     if inst is None:
-        c.say(t(c.lang, "I don't know that stock. Try a ticker like AAPL, EQNR or MC."))
         return
     side = OrderSide.BUY if intent.intent == "buy" else OrderSide.SELL
     engine._ledger(c)  # commit before reading the ledger
@@ -430,12 +435,8 @@ def poll(engine: Engine) -> list[Reply]:
 
 def show_quote(engine: Engine, c: Ctx, intent: Any) -> None:
     """The current bid and ask of an instrument."""
-    if engine.broker is None:
-        _no_broker(c)
-        return
-    inst = engine.instruments.get(intent.symbol) if intent.symbol else None
+    inst = _tradable(engine, c, intent)
     if inst is None:
-        c.say(t(c.lang, "I don't know that stock. Try a ticker like AAPL, EQNR or MC."))
         return
     engine._ledger(c)  # commit first: the broker may keep its state in the same database
     q = engine.broker.quote(inst.symbol)
