@@ -1,5 +1,4 @@
-"""The Ledger: the one writer of money. Accounts, transfers (one durable transaction per batch),
-balances, statements, expiry of holds and the invariant check."""
+"""The Ledger facade: accounts, transfers in durable batches, balances, statements, expiry, check."""
 
 from __future__ import annotations
 
@@ -17,7 +16,7 @@ import sqlalchemy as sa
 from ledger.accounts import SYSTEM_KINDS, SYSTEM_OWNER, WALLET, Account, Balance
 from ledger.check import CheckReport, run_check
 from ledger.codes import ResultCode
-from ledger.db import READ_ONLY, HotSql, as_engine, is_retryable, writer_lock
+from ledger.db import READ_ONLY, HotSql, as_engine, is_retryable, is_sqlite_locked, writer_lock
 from ledger.errors import AccountConflict, AccountNotFound, LedgerBusy, UnknownAccountKind
 from ledger.flags import AccountFlag, TransferFlag, TransferStatus
 from ledger.money import exponent
@@ -155,6 +154,11 @@ class Ledger:
                 with self._writing():
                     return attempt()
             except Exception as exc:
+                if is_sqlite_locked(exc):
+                    raise LedgerBusy(
+                        "another connection held the SQLite write lock for the whole busy timeout "
+                        "(a transaction left open around a ledger call?)"
+                    ) from exc
                 if not is_retryable(exc):
                     raise
                 if n == MAX_ATTEMPTS - 1:

@@ -1,5 +1,4 @@
-"""The invariant check: every counter recomputed from the entries, money conserved per asset,
-limits kept, the hash chain intact and every hold consistent with the row that closed it."""
+"""The invariant check: counters recomputed from the entries, conservation, limits, chain, holds."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Database plumbing: engines (SQLite tuned for durability, PostgreSQL via psycopg 3), migrations,
-the per-file writer lock, retryable errors and the dialect's SQL for the hot path."""
+"""Database plumbing: engines, migrations, the SQLite writer lock, retryable errors, hot-path SQL."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 
-SQLITE_BUSY_TIMEOUT_S = 60.0
+SQLITE_BUSY_TIMEOUT_S = 30.0
 # SQLSTATEs PostgreSQL asks us to retry on: deadlock, serialization failure, unique violation
 # (two writers racing on one id; the retry then sees the first one's row).
 RETRY_SQLSTATES = frozenset({"40P01", "40001", "23505"})
@@ -29,21 +28,22 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def create_engine(url: str) -> sa.Engine:
+def create_engine(url: str, sqlite_busy_timeout: float = SQLITE_BUSY_TIMEOUT_S) -> sa.Engine:
     """An engine for `url`. SQLite: WAL, foreign keys on, synchronous=FULL, BEGIN IMMEDIATE for
-    writes (a connection with execution option `ledger_read_only` begins deferred)."""
+    writes (a connection with execution option `ledger_read_only` begins deferred), waiting up
+    to `sqlite_busy_timeout` seconds for another connection's write lock."""
     url = normalize_url(url)
     if url.startswith("sqlite"):
         engine = sa.create_engine(
             url,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+            connect_args={"timeout": sqlite_busy_timeout, "check_same_thread": False},
         )
-        _tune_sqlite(engine)
+        _tune_sqlite(engine, sqlite_busy_timeout)
         return engine
     return sa.create_engine(url, pool_pre_ping=False)
 
 
-def _tune_sqlite(engine: sa.Engine) -> None:
+def _tune_sqlite(engine: sa.Engine, busy_timeout: float) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
@@ -51,7 +51,7 @@ def _tune_sqlite(engine: sa.Engine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -104,8 +104,7 @@ def writer_lock(engine: sa.Engine) -> threading.RLock | None:
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """True for deadlocks, serialization failures, id races, a missed version guard and a locked
-    SQLite file."""
+    """True for deadlocks, serialization failures, id races and a missed version guard."""
     for err in (exc, getattr(exc, "orig", None), exc.__cause__):
         if err is None:
             continue
@@ -113,12 +112,20 @@ def is_retryable(exc: BaseException) -> bool:
         if state in RETRY_SQLSTATES:
             return True
         msg = str(err).lower()
-        if type(err).__name__ == "OperationalError" and ("locked" in msg or "busy" in msg):
-            return True
         if type(err).__name__ == "IntegrityError" and "unique" in msg and "ledger_" in msg:
             return True
         if GUARD_CONSTRAINT in msg:
             return True
+    return False
+
+
+def is_sqlite_locked(exc: BaseException) -> bool:
+    """True when SQLite gave up waiting (busy timeout) for another connection's write lock."""
+    for err in (exc, getattr(exc, "orig", None), exc.__cause__):
+        if err is not None and type(err).__name__ == "OperationalError":
+            msg = str(err).lower()
+            if "locked" in msg or "busy" in msg:
+                return True
     return False
 
 

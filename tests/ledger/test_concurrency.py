@@ -1,5 +1,5 @@
-"""Concurrency on PostgreSQL: 8 processes hammer a few hot accounts with a skewed choice; no
-wallet goes below zero, money is conserved, every success is recorded exactly once."""
+"""Concurrency: 8 PostgreSQL processes on a few hot accounts (nothing below zero, money conserved,
+every success stored once); threads on one SQLite file; a foreign write lock on SQLite."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
-from ledger import Ledger, TransferSpec, create_engine, migrate
+from ledger import AccountFlag, Ledger, TransferSpec, create_engine, migrate
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = 8
@@ -73,3 +74,56 @@ def test_eight_processes_on_hot_accounts(pg_url: str) -> None:
     with Ledger(pg_url) as led:
         report = led.check()
     assert report.ok, report.problems
+
+
+def test_threads_share_one_sqlite_writer(sqlite_url: str) -> None:
+    """Several threads, each with its own Ledger on one file: the process-wide writer lock
+    serialises them; nothing fails for a lock and the book adds up."""
+    import threading
+
+    migrate(sqlite_url)
+    with Ledger(sqlite_url) as led:
+        src = led.system_account("sandbox_funding", "USD")
+        wallets = [led.open_account(f"t{i}", "USD") for i in range(3)]
+        for w in wallets:
+            assert led.create_transfer(TransferSpec(f"seed-{w.id}", src.id, w.id, 1_000)).ok
+    errors: list[BaseException] = []
+    results: list[str] = []
+
+    def work(n: int) -> None:
+        try:
+            with Ledger(sqlite_url) as mine:
+                for k in range(40):
+                    a, b = wallets[(n + k) % 3], wallets[(n + k + 1) % 3]
+                    results.append(mine.create_transfer(TransferSpec(f"th{n}-{k}", a.id, b.id, 7 + n)).result.value)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert results.count("ok") == 160
+    with Ledger(sqlite_url) as led:
+        assert sum(led.balance(w.id).posted for w in wallets) == 3_000
+        assert led.check().ok
+
+
+def test_a_write_lock_held_elsewhere_is_a_typed_error(sqlite_url: str) -> None:
+    from ledger import LedgerBusy
+
+    migrate(sqlite_url)
+    engine = create_engine(sqlite_url, sqlite_busy_timeout=0.2)
+    with Ledger(engine) as led:
+        a = led.open_account("a", "USD", flags=AccountFlag.NONE)
+        b = led.open_account("b", "USD")
+        blocker = create_engine(sqlite_url)
+        with blocker.begin() as conn:  # BEGIN IMMEDIATE, left open
+            conn.execute(sa.text("UPDATE ledger_head SET next_expiry_us = NULL"))
+            with pytest.raises(LedgerBusy):
+                led.create_transfer(TransferSpec("x", a.id, b.id, 1))
+        blocker.dispose()
+        assert led.create_transfer(TransferSpec("x", a.id, b.id, 1)).ok
+    engine.dispose()
