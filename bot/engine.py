@@ -71,6 +71,24 @@ def press_token() -> str:
             return token
 
 
+def sent_you(who: str, lang: str, amount: int, currency: str, note: str | None) -> str:
+    """What a recipient is told of money sent to them."""
+    text = t(lang, "{who} sent you {amount}.", who=who, amount=money_text(amount, currency, lang))
+    if note:
+        text += " " + t(lang, "Note: {note}", note=note)
+    return text
+
+
+def edit_or_send(sent: tuple[str, str] | None, ref: str, chat_id: str | None, text: str,
+                 buttons: tuple[tuple[Button, ...], ...] = ()) -> list[Reply]:
+    """Edit the message `ref` names when it was sent (`sent`: its chat and message id), else send it to `chat_id`."""
+    if sent is not None:
+        return [Reply(ReplyKind.edit, sent[0], text, buttons, target_message_id=sent[1], ref=ref)]
+    if chat_id is None:
+        return []
+    return [Reply(ReplyKind.message, chat_id, text, buttons, ref=ref)]
+
+
 def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
@@ -147,12 +165,22 @@ class Engine:
         self.executor = Executor(ledger=ledger, funding=funding, broker=broker)
         self.ttl = timedelta(seconds=settings.confirmation_ttl_seconds)
         self.operators = settings.operators()
+        from bot.hotpath import HotPath
+
+        self.hot: HotPath | None = HotPath.for_engine(self)
 
     # ------------------------------------------------------------------ public surface
 
     def handle(self, ev: Event) -> list[Reply]:
         """Handle one event exactly once; a redelivered event (same id) returns no replies."""
         now = self.clock()
+        if self.hot is not None:
+            done = self.hot.handle(ev, now)  # a send, its Confirm or its PIN in a private chat; else None
+            if done is not None:
+                replies, after = done
+                for job in after:
+                    replies.extend(job())
+                return replies
         ctx: Ctx | None = None
         relabel: list[tuple[int, str]] = []
         try:
@@ -173,11 +201,7 @@ class Engine:
                 s.commit()
         except Exception:
             log.exception("event %s failed", ev.event_id)
-            lang = ctx.lang if ctx is not None else normalize_lang(ev.sender.lang)
-            text = t(lang, "Sorry, something went wrong on my side. Nothing was changed; please try again.")
-            if ev.press is not None:
-                return [Reply(ReplyKind.answer_press, ev.chat.chat_id, text, press_id=ev.press.press_id, alert=True)]
-            return [Reply(ReplyKind.message, ev.chat.chat_id, text)]
+            return self._failure(ev, ctx.lang if ctx is not None else None)
         replies = list(ctx.replies)
         for user_id, label in relabel:
             self.ledger.set_label(owner_of(user_id), label)
@@ -187,8 +211,19 @@ class Engine:
         return replies
 
 
+    @staticmethod
+    def _failure(ev: Event, lang: str | None) -> list[Reply]:
+        """The answer to an event whose handling failed (and so changed nothing)."""
+        text = t(lang or normalize_lang(ev.sender.lang), "Sorry, something went wrong on my side. Nothing was changed; please try again.")
+        if ev.press is not None:
+            return [Reply(ReplyKind.answer_press, ev.chat.chat_id, text, press_id=ev.press.press_id, alert=True)]
+        return [Reply(ReplyKind.message, ev.chat.chat_id, text)]
+
     def message_sent(self, ref: str, chat_id: str, message_id: str) -> None:
         """Remember the messenger's id of a message the engine named (to edit it later)."""
+        if self.hot is not None:
+            self.hot.message_sent(ref, chat_id, message_id)
+            return
         with Session(self.db) as s:
             row = s.get(SentMessage, ref)
             if row is None:
@@ -278,11 +313,7 @@ class Engine:
     def _edit_or_send(self, s: Session, ref: str, chat_id: str | None, text: str,
                       buttons: tuple[tuple[Button, ...], ...] = ()) -> list[Reply]:
         sent = self._sent(s, ref)
-        if sent is not None:
-            return [Reply(ReplyKind.edit, sent.chat_id, text, buttons, target_message_id=sent.message_id, ref=ref)]
-        if chat_id is None:
-            return []
-        return [Reply(ReplyKind.message, chat_id, text, buttons, ref=ref)]
+        return edit_or_send(None if sent is None else (sent.chat_id, sent.message_id), ref, chat_id, text, buttons)
 
     # ------------------------------------------------------------------ dispatch
 
@@ -863,15 +894,22 @@ class Engine:
         c.s.flush()
         confirm = self._token(c, "confirm", action_id=a.id, allowed=c.user.id)
         cancel = self._token(c, "cancel", action_id=a.id, allowed=c.user.id)
-        labels = commands.labels(c.lang)
-        if c.private or not needs_stepup(kind):
+        c.replies.append(self._card(c.lang, c.private, display(c.user), kind, payload, a.id, confirm, cancel, c.ev.chat.chat_id))
+
+    @staticmethod
+    def _card(lang: str, private: bool, who: str, kind: str, payload: dict[str, Any], action_id: str,
+              confirm: str, cancel: str, chat_id: str) -> Reply:
+        """The confirmation card of a new action, with its Confirm and Cancel buttons."""
+        labels = commands.labels(lang)
+        if private or not needs_stepup(kind):
             confirm_btn = Button(labels["confirm"], data=confirm)
         else:
             confirm_btn = Button(labels["confirm"], start_payload=confirm)
-        text = describe(payload, c.lang)
-        head = t(c.lang, "Please check:") if c.private else t(c.lang, "{who}, please check:", who=display(c.user))
-        tail = "" if c.private or not needs_stepup(kind) else "\n" + t(c.lang, "Confirm opens our private chat, where you give your PIN.")
-        c.say(f"{head}\n{text}{tail}", buttons=((confirm_btn, Button(labels["cancel"], data=cancel)),), ref=f"card:{a.id}")
+        text = describe(payload, lang)
+        head = t(lang, "Please check:") if private else t(lang, "{who}, please check:", who=who)
+        tail = "" if private or not needs_stepup(kind) else "\n" + t(lang, "Confirm opens our private chat, where you give your PIN.")
+        return Reply(ReplyKind.message, chat_id, f"{head}\n{text}{tail}",
+                     ((confirm_btn, Button(labels["cancel"], data=cancel)),), ref=f"card:{action_id}")
 
     def _on_press(self, c: Ctx) -> None:
         assert c.ev.press is not None
@@ -935,9 +973,13 @@ class Engine:
         """Ask for the PIN in the private chat: typed, or tapped on an inline keypad."""
         nonce = secrets.token_urlsafe(6)
         self._set_state(c, {"await": "pin", "challenge": challenge_id, "chat": dm, "kp": nonce, "entered": ""})
+        c.replies.append(self._pin_prompt(challenge_id, dm, text, nonce))
+
+    def _pin_prompt(self, challenge_id: int, dm: str, text: str, nonce: str) -> Reply:
+        """The PIN question with its keypad (keys carry the nonce of this question)."""
         buttons = tuple(tuple(Button(key, data=f"kp{nonce}{i}{j}") for j, key in enumerate(row))
                         for i, row in enumerate(self.KEYPAD))
-        c.say(text, chat_id=dm, buttons=buttons, ref=f"pin:{challenge_id}")
+        return Reply(ReplyKind.message, dm, text, buttons, ref=f"pin:{challenge_id}")
 
     def _on_keypad(self, c: Ctx, data: str) -> None:
         """A key of the PIN keypad: collect digits, submit on OK; the prompt shows dots, never digits."""
@@ -1019,7 +1061,11 @@ class Engine:
             self._set_state(c, {"await": "pin_new", "chat": dm, "then": ch.id})
             c.say(t(c.lang, "To confirm:\n{summary}\n\nYou need a PIN first. Choose a PIN of 4 to 8 digits.", summary=summary), chat_id=dm)
             return
-        self._ask_pin(c, ch.id or 0, dm, t(c.lang, "To confirm:\n{summary}\n\nType your PIN, or tap it on the keypad. I delete a typed PIN from the chat right away.", summary=summary))
+        self._ask_pin(c, ch.id or 0, dm, self._pin_question(c.lang, summary))
+
+    @staticmethod
+    def _pin_question(lang: str, summary: str) -> str:
+        return t(lang, "To confirm:\n{summary}\n\nType your PIN, or tap it on the keypad. I delete a typed PIN from the chat right away.", summary=summary)
 
     def _stepup_method(self, c: Ctx, a: Action, payload: dict[str, Any]) -> str:
         """The policy's step-up method. It weighs payee and velocity only for someone with a second
@@ -1162,13 +1208,19 @@ class Engine:
     # ------------------------------------------------------------------ execution (after commit)
 
     def _execute(self, action_id: str) -> list[Reply]:
-        with Session(self.db, expire_on_commit=False) as s:
-            a = s.get(Action, action_id)
-            if a is None or a.status != "executing":
+        if self.hot is not None:
+            found = self.hot.action_to_execute(action_id)  # a plain read, no write lock
+            if found is None:
                 return []
-            payload = json.loads(a.payload)
-            kind = a.kind
-            s.rollback()
+            kind, payload = found[0], json.loads(found[1])
+        else:
+            with Session(self.db, expire_on_commit=False) as s:
+                a = s.get(Action, action_id)
+                if a is None or a.status != "executing":
+                    return []
+                payload = json.loads(a.payload)
+                kind = a.kind
+                s.rollback()
         if kind == "send" and (payload.get("recurrence") or payload.get("when")):
             outcome = Outcome(True, "scheduled")
         elif kind in ("request", "split"):
@@ -1179,10 +1231,15 @@ class Engine:
             outcome = trading.execute_order(self, action_id, payload)
         else:
             outcome = self.executor.run(action_id, kind, payload)
-        return self._record(action_id, payload, outcome)
+        return self._record(action_id, payload, outcome, kind)
 
-    def _record(self, action_id: str, payload: dict[str, Any], outcome: Outcome) -> list[Reply]:
+    def _record(self, action_id: str, payload: dict[str, Any], outcome: Outcome, kind: str | None = None) -> list[Reply]:
         now = self.clock()
+        if (self.hot is not None and kind == "send" and outcome.ok and not (payload.get("recurrence") or payload.get("when"))
+                and not any(leg.get("escrow") for leg in payload["legs"])):
+            done = self.hot.record_send(action_id, payload, outcome, now)
+            if done is not None:
+                return done
         with Session(self.db, expire_on_commit=False) as s:
             moved = s.execute(
                 sa.update(Action).where(col(Action.id) == action_id, col(Action.status) == "executing").values(
@@ -1250,11 +1307,7 @@ class Engine:
             other = s.get(User, leg["to_user"])
             if other is None or not other.private_chat_id:
                 continue
-            note = payload.get("note")
-            text = t(other.lang, "{who} sent you {amount}.", who=display(sender), amount=money_text(int(leg["amount"]), cur, other.lang))
-            if note:
-                text += " " + t(other.lang, "Note: {note}", note=note)
-            out.append(Reply(ReplyKind.message, other.private_chat_id, text))
+            out.append(Reply(ReplyKind.message, other.private_chat_id, sent_you(display(sender), other.lang, int(leg["amount"]), cur, payload.get("note"))))
         return out
 
     def _record_escrow(self, s: Session, a: Action, user: User, payload: dict[str, Any], now: datetime) -> None:
