@@ -8,7 +8,7 @@ import contextlib
 import json
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -84,7 +84,7 @@ class Sql:
         )
         self.chat = f"SELECT kind FROM bot_chats WHERE messenger = {p} AND chat_id = {p}"
         self.by_handle = f"SELECT id, handle, name FROM bot_users WHERE handle = {p} LIMIT 1"
-        self.brief = f"SELECT id, handle, name, lang, private_chat_id FROM bot_users WHERE id = {p}"
+        self.p = p
         self.action_exists = f"SELECT 1 FROM bot_actions WHERE id = {p}"
         self.insert_action = (
             "INSERT INTO bot_actions (id, kind, initiator_id, messenger, origin_chat_id, origin_group, payload, "
@@ -95,25 +95,24 @@ class Sql:
             "INSERT INTO bot_press_tokens (token, action_id, request_id, choice, allowed_user_id, single_use, "
             f"used_at, expires_at) VALUES ({', '.join([p] * 8)})"
         )
-        self.token = (
-            "SELECT action_id, choice, allowed_user_id, single_use, expires_at FROM bot_press_tokens "
-            f"WHERE token = {p}"
+        self.claim_token = (
+            f"UPDATE bot_press_tokens SET used_at = {p} WHERE token = {p} AND used_at IS NULL "
+            "RETURNING action_id, choice, allowed_user_id, single_use, expires_at"
         )
-        self.claim_token = f"UPDATE bot_press_tokens SET used_at = {p} WHERE token = {p} AND used_at IS NULL"
         self.action = (
             "SELECT id, kind, origin_group, payload, digest, status, expires_at FROM bot_actions "
             f"WHERE id = {p}"
         )
         self.to_execute = f"SELECT kind, payload, status FROM bot_actions WHERE id = {p}"
-        self.card = f"SELECT initiator_id, card_chat_id FROM bot_actions WHERE id = {p}"
         self.insert_challenge = (
             "INSERT INTO bot_challenges (action_id, user_id, digest, method, pin_ok, status, created_at, expires_at) "
             f"VALUES ({', '.join([p] * 8)}) RETURNING id"
         )
         self.stepup = f"UPDATE bot_actions SET status = 'awaiting_stepup', stepup_method = {p} WHERE id = {p}"
         self.challenge = (
-            "SELECT action_id, user_id, digest, method, status, expires_at FROM bot_challenges "
-            f"WHERE id = {p}"
+            "SELECT c.action_id, c.user_id, c.digest, c.method, c.status, c.expires_at, a.id, a.kind, a.origin_group, "
+            "a.payload, a.digest, a.status, a.expires_at FROM bot_challenges c "
+            f"LEFT JOIN bot_actions a ON a.id = c.action_id WHERE c.id = {p}"
         )
         self.pass_challenge = (
             f"UPDATE bot_challenges SET pin_ok = {p}, status = 'passed' WHERE id = {p} AND status = 'open'"
@@ -122,7 +121,8 @@ class Sql:
             f"UPDATE bot_actions SET status = 'executing' WHERE id = {p} AND status = 'awaiting_stepup'"
         )
         self.record = (
-            f"UPDATE bot_actions SET status = {p}, result = {p}, done_at = {p} WHERE id = {p} AND status = 'executing'"
+            f"UPDATE bot_actions SET status = {p}, result = {p}, done_at = {p} WHERE id = {p} AND status = 'executing' "
+            "RETURNING initiator_id, card_chat_id"
         )
         self.pin_failures = f"UPDATE bot_users SET pin_failures = {p} WHERE id = {p}"
         self.update_state = f"UPDATE bot_conversations SET state = {p}, updated_at = {p} WHERE user_id = {p}"
@@ -132,6 +132,13 @@ class Sql:
             f"INSERT INTO bot_sent_messages (ref, chat_id, message_id) VALUES ({p}, {p}, {p}) "
             "ON CONFLICT (ref) DO UPDATE SET chat_id = excluded.chat_id, message_id = excluded.message_id"
         )
+
+
+    def briefs(self, ids: list[int]) -> tuple[str, tuple[int, ...]]:
+        """id, handle, name, lang and private chat of some users."""
+        unique = tuple(dict.fromkeys(ids))
+        marks = ", ".join([self.p] * len(unique))
+        return f"SELECT id, handle, name, lang, private_chat_id FROM bot_users WHERE id IN ({marks})", unique
 
 
 def _same(value: Any) -> Any:
@@ -168,6 +175,37 @@ class HotPath:
         self.bool_in: Callable[[Any], Any] = flag.bind_processor(dialect) or _same
         self.bool_out: Callable[[Any], Any] = flag.result_processor(dialect, None) or _same
         self.private_chats: set[tuple[str, str]] = set()  # chat rows are never changed nor deleted
+        self._idle: list[tuple[Any, Any]] = []  # connections of our own, between uses (no pool checkout and reset)
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[Any]:
+        """A driver connection, outside any transaction; closed instead of kept after an error."""
+        try:
+            raw, conn = self._idle.pop()
+        except IndexError:
+            raw = self.db.raw_connection()
+            conn = raw.driver_connection
+            raw.detach()  # ours from now on: the pool neither counts nor resets it
+        try:
+            yield conn
+        except BaseException:
+            with contextlib.suppress(Exception):
+                raw.close()
+            raise
+        if len(self._idle) < 8 and self._clean(conn):
+            self._idle.append((raw, conn))
+        else:
+            with contextlib.suppress(Exception):
+                raw.close()
+
+    def _clean(self, conn: Any) -> bool:
+        """Whether a connection is open, outside any transaction, at the level it was made with."""
+        try:
+            if self.pg:
+                return bool(conn.info.transaction_status == 0)  # IDLE
+            return not conn.in_transaction
+        except Exception:
+            return False
 
     # ------------------------------------------------------------------ transactions
 
@@ -201,15 +239,24 @@ class HotPath:
                 return None
         elif ev.press.data.startswith("kp"):
             return None
-        raw = self.db.raw_connection()
-        conn: Any = raw.driver_connection
+        with self._connection() as conn:
+            # A PIN answer commits without its own flush to disk (see _pin): SQLite takes the level
+            # outside a transaction, and in this event only the PIN answer's commit can follow.
+            relaxed = None
+            if ev.press is None and not self.pg and self.engine.stepup.valid_pin(text):
+                relaxed = conn.execute("PRAGMA synchronous").fetchone()[0]
+                conn.execute("PRAGMA synchronous=NORMAL")
+            try:
+                return self._event(conn, ev, text, now)
+            finally:
+                if relaxed is not None:
+                    try:
+                        conn.execute(f"PRAGMA synchronous={int(relaxed)}")
+                    except Exception:
+                        conn.close()  # never kept at the lower level
+
+    def _event(self, conn: Any, ev: Event, text: str, now: datetime) -> Done | None:
         user: UserRow | None = None
-        # A PIN answer commits without its own flush to disk (see _pin): on SQLite the level is set
-        # outside the transaction, and only this event's commit can be the PIN answer's.
-        relaxed = None
-        if ev.press is None and not self.pg and self.engine.stepup.valid_pin(text):
-            relaxed = conn.execute("PRAGMA synchronous").fetchone()[0]
-            conn.execute("PRAGMA synchronous=NORMAL")
         try:
             self._begin(conn)
             try:
@@ -240,15 +287,8 @@ class HotPath:
         except Exception:
             log.exception("event %s failed", ev.event_id)
             with contextlib.suppress(Exception):
-                self._rollback(conn)
+                self._rollback(conn)  # if even that fails, the connection is not kept
             return self.engine._failure(ev, user.lang if user is not None else None), []
-        finally:
-            if relaxed is not None:
-                try:
-                    conn.execute(f"PRAGMA synchronous={int(relaxed)}")
-                except Exception:
-                    raw.invalidate()  # never hand the pool a connection with the lower level
-            raw.close()
 
     def _user(self, conn: Any, ev: Event) -> tuple[UserRow, dict[str, Any] | None, bool]:
         """The sender, when known and when the general path would change nothing about them."""
@@ -364,19 +404,18 @@ class HotPath:
         assert ev.press is not None
         engine = self.engine
         data = ev.press.data
-        tok = conn.execute(self.sql.token, (data,)).fetchone()
-        if tok is None:
-            raise Bail
-        action_id, choice, allowed, single_use, expires_at = tok
+        # claimed first, in one statement: any check below that fails rolls the claim back
+        tok = conn.execute(self.sql.claim_token, (self.dt_in(now), data)).fetchall()
+        if not tok:
+            raise Bail  # unknown, or already used: the general path says so
+        action_id, choice, allowed, single_use, expires_at = tok[0]
         if allowed is not None and allowed != u.id:
             raise Bail
         expires = self.dt_out(expires_at)
         if expires is not None and now > expires:
             raise Bail
-        if choice != "confirm" or action_id is None:
+        if choice != "confirm" or action_id is None or not self.bool_out(single_use):
             raise Bail
-        if self.bool_out(single_use) and conn.execute(self.sql.claim_token, (self.dt_in(now), data)).rowcount != 1:
-            raise Bail  # already used: the general path says so
         a = self._action(conn, action_id)
         lang = u.lang
         replies = [Reply(ReplyKind.answer_press, ev.chat.chat_id, t(lang, "Confirmed."), press_id=ev.press.press_id)]
@@ -414,10 +453,10 @@ class HotPath:
             replies.append(Reply(ReplyKind.delete, ev.chat.chat_id, target_message_id=ev.message_id))
         challenge_id = int(state["challenge"])
         ch = conn.execute(self.sql.challenge, (challenge_id,)).fetchone()
-        if ch is None:
+        if ch is None or ch[6] is None:
             raise Bail
-        ch_action, ch_user, ch_digest, method, ch_status, ch_expires = ch
-        a = self._action(conn, ch_action)
+        ch_user, ch_digest, method, ch_status, ch_expires = ch[1:6]
+        a = ActionRow(ch[6], ch[7], bool(self.bool_out(ch[8])), ch[9], ch[10], ch[11], self.dt_out(ch[12]))
         if ch_status != "open" or ch_user != u.id or method != "pin":
             raise Bail
         ch_expires = self.dt_out(ch_expires)
@@ -448,75 +487,69 @@ class HotPath:
 
     def action_to_execute(self, action_id: str) -> tuple[str, str] | None:
         """Kind and payload of an action whose status is 'executing' (a plain read)."""
-        raw = self.db.raw_connection()
-        conn: Any = raw.driver_connection
-        try:
+        with self._connection() as conn:
             row = conn.execute(self.sql.to_execute, (action_id,)).fetchone()
             if self.pg:
                 conn.rollback()
-        finally:
-            raw.close()
         if row is None or row[2] != "executing":
             return None
         return row[0], row[1]
 
     def record_send(self, action_id: str, payload: dict[str, Any], outcome: Outcome, now: datetime) -> list[Reply] | None:
         """Record a send that moved its money, and tell both sides; None: let the general path do it."""
+        with self._connection() as conn:
+            try:
+                return self._record_send(conn, action_id, payload, outcome, now)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    self._rollback(conn)
+                raise
+
+    def _record_send(self, conn: Any, action_id: str, payload: dict[str, Any], outcome: Outcome,
+                     now: datetime) -> list[Reply] | None:
         from bot.engine import edit_or_send, sent_you
 
-        raw = self.db.raw_connection()
-        conn: Any = raw.driver_connection
-        try:
-            self._begin(conn)
-            moved = conn.execute(self.sql.record, ("executed", outcome.code, self.dt_in(now), action_id)).rowcount
-            if moved != 1:
-                self._rollback(conn)
-                return []
-            initiator_id, card_chat_id = conn.execute(self.sql.card, (action_id,)).fetchone()
-            row = conn.execute(self.sql.brief, (initiator_id,)).fetchone()
-            if row is None:
-                raise Bail
-            user = UserRow(row[0], row[1], row[2], row[3], False, "", 0, row[4], None, 0, None, None, False)
-            lang = user.lang
-            done = t(lang, "Done ✅") + "\n" + describe(payload, lang)
-            replies: list[Reply] = []
-            sender = display(user)  # type: ignore[arg-type]
-            for leg in payload["legs"]:
-                if leg.get("to_user") is None:
-                    continue
-                other = conn.execute(self.sql.brief, (leg["to_user"],)).fetchone()
-                if other is None or not other[4]:
-                    continue
-                replies.append(Reply(ReplyKind.message, other[4], sent_you(sender, other[3], int(leg["amount"]),
-                                                                            payload["currency"], payload.get("note"))))
-            ref = f"card:{action_id}"
-            sent = conn.execute(self.sql.sent, (ref,)).fetchone()
-            replies += edit_or_send(None if sent is None else (sent[0], sent[1]), ref, card_chat_id, done)
-            if user.private_chat_id and user.private_chat_id != card_chat_id:
-                replies.append(Reply(ReplyKind.message, user.private_chat_id, done))
-            self._commit(conn)
-            return replies
-        except Bail:
+        self._begin(conn)
+        moved = conn.execute(self.sql.record, ("executed", outcome.code, self.dt_in(now), action_id)).fetchall()
+        if len(moved) != 1:
             self._rollback(conn)
-            return None
-        except BaseException:
-            with contextlib.suppress(Exception):
-                self._rollback(conn)
-            raise
-        finally:
-            raw.close()
+            return []
+        initiator_id, card_chat_id = moved[0]
+        targets = [int(leg["to_user"]) for leg in payload["legs"] if leg.get("to_user") is not None]
+        people = {r[0]: r for r in conn.execute(*self.sql.briefs([initiator_id, *targets])).fetchall()}
+        row = people.get(initiator_id)
+        if row is None:
+            self._rollback(conn)
+            return None  # the general path fails on it as before
+        user = UserRow(row[0], row[1], row[2], row[3], False, "", 0, row[4], None, 0, None, None, False)
+        lang = user.lang
+        done = t(lang, "Done ✅") + "\n" + describe(payload, lang)
+        replies: list[Reply] = []
+        sender = display(user)  # type: ignore[arg-type]
+        for leg in payload["legs"]:
+            if leg.get("to_user") is None:
+                continue
+            other = people.get(int(leg["to_user"]))
+            if other is None or not other[4]:
+                continue
+            replies.append(Reply(ReplyKind.message, other[4], sent_you(sender, other[3], int(leg["amount"]),
+                                                                        payload["currency"], payload.get("note"))))
+        ref = f"card:{action_id}"
+        sent = conn.execute(self.sql.sent, (ref,)).fetchone()
+        replies += edit_or_send(None if sent is None else (sent[0], sent[1]), ref, card_chat_id, done)
+        if user.private_chat_id and user.private_chat_id != card_chat_id:
+            replies.append(Reply(ReplyKind.message, user.private_chat_id, done))
+        self._commit(conn)
+        return replies
 
     def message_sent(self, ref: str, chat_id: str, message_id: str) -> None:
         """Remember the messenger's id of a message the engine named: one upsert."""
-        raw = self.db.raw_connection()
-        conn: Any = raw.driver_connection
-        try:
-            self._begin(conn)
-            conn.execute(self.sql.upsert_sent, (ref, chat_id, message_id))
-            self._commit(conn)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                self._rollback(conn)
-            raise
-        finally:
-            raw.close()
+        with self._connection() as conn:
+            try:
+                self._begin(conn)
+                conn.execute(self.sql.upsert_sent, (ref, chat_id, message_id))
+                self._commit(conn)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    self._rollback(conn)
+                raise
