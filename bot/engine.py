@@ -973,7 +973,7 @@ class Engine:
         """Ask for the PIN in the private chat: typed, or tapped on an inline keypad."""
         nonce = secrets.token_urlsafe(6)
         self._set_state(c, {"await": "pin", "challenge": challenge_id, "chat": dm, "kp": nonce, "entered": ""})
-        c.replies.append(self._pin_prompt(challenge_id, dm, text, nonce))
+        c.replies.append(self._pin_prompt(challenge_id, dm or c.ev.chat.chat_id, text, nonce))
 
     def _pin_prompt(self, challenge_id: int, dm: str, text: str, nonce: str) -> Reply:
         """The PIN question with its keypad (keys carry the nonce of this question)."""

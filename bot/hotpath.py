@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("finbot.engine")
 
-AWAITING = ("awaiting_confirm", "awaiting_stepup")
 Done = tuple[list[Reply], list[Callable[[], list[Reply]]]]
 
 
@@ -56,6 +55,15 @@ class UserRow:
     is_operator: bool
 
 
+@dataclass(frozen=True)
+class Named:
+    """Someone as others see them (what `display` reads)."""
+
+    id: int
+    handle: str | None
+    name: str | None
+
+
 @dataclass
 class ActionRow:
     """The columns of bot_actions the hot path reads."""
@@ -73,7 +81,7 @@ class Sql:
     """The statements, in the driver's parameter style."""
 
     def __init__(self, pg: bool) -> None:
-        p = "%s" if pg else "?"
+        p = self.p = "%s" if pg else "?"
         self.insert_event = f"INSERT INTO bot_processed_events (messenger, event_id, at) VALUES ({p}, {p}, {p})"
         self.user = (
             "SELECT u.id, u.handle, u.name, u.lang, u.lang_chosen, u.currency, u.kyc_tier, u.private_chat_id, "
@@ -84,7 +92,6 @@ class Sql:
         )
         self.chat = f"SELECT kind FROM bot_chats WHERE messenger = {p} AND chat_id = {p}"
         self.by_handle = f"SELECT id, handle, name FROM bot_users WHERE handle = {p} LIMIT 1"
-        self.p = p
         self.action_exists = f"SELECT 1 FROM bot_actions WHERE id = {p}"
         self.insert_action = (
             "INSERT INTO bot_actions (id, kind, initiator_id, messenger, origin_chat_id, origin_group, payload, "
@@ -132,7 +139,6 @@ class Sql:
             f"INSERT INTO bot_sent_messages (ref, chat_id, message_id) VALUES ({p}, {p}, {p}) "
             "ON CONFLICT (ref) DO UPDATE SET chat_id = excluded.chat_id, message_id = excluded.message_id"
         )
-
 
     def briefs(self, ids: list[int]) -> tuple[str, tuple[int, ...]]:
         """id, handle, name, lang and private chat of some users."""
@@ -360,7 +366,7 @@ class HotPath:
             if row[0] in seen:
                 continue
             seen.add(row[0])
-            other = UserRow(row[0], row[1], row[2], "", False, "", 0, None, None, 0, None, None, False)
+            other = Named(row[0], row[1], row[2])
             legs.append({"to_user": other.id, "handle": other.handle, "label": display(other), "escrow": False})  # type: ignore[arg-type]
         if not legs:
             raise Bail
@@ -521,11 +527,10 @@ class HotPath:
         if row is None:
             self._rollback(conn)
             return None  # the general path fails on it as before
-        user = UserRow(row[0], row[1], row[2], row[3], False, "", 0, row[4], None, 0, None, None, False)
-        lang = user.lang
+        lang, private_chat_id = row[3], row[4]
         done = t(lang, "Done ✅") + "\n" + describe(payload, lang)
         replies: list[Reply] = []
-        sender = display(user)  # type: ignore[arg-type]
+        sender = display(Named(row[0], row[1], row[2]))  # type: ignore[arg-type]
         for leg in payload["legs"]:
             if leg.get("to_user") is None:
                 continue
@@ -537,8 +542,8 @@ class HotPath:
         ref = f"card:{action_id}"
         sent = conn.execute(self.sql.sent, (ref,)).fetchone()
         replies += edit_or_send(None if sent is None else (sent[0], sent[1]), ref, card_chat_id, done)
-        if user.private_chat_id and user.private_chat_id != card_chat_id:
-            replies.append(Reply(ReplyKind.message, user.private_chat_id, done))
+        if private_chat_id and private_chat_id != card_chat_id:
+            replies.append(Reply(ReplyKind.message, private_chat_id, done))
         self._commit(conn)
         return replies
 
