@@ -82,7 +82,8 @@ def describe(payload: dict[str, Any], lang: str) -> str:
             lines.append(t(lang, "Ask {who} for {amount}", who=leg["label"], amount=money_text(int(leg["amount"]), cur, lang)))
     elif kind == "split":
         lines.append(t(lang, "Split {amount} in {n} parts:", amount=money_text(payload["total"], cur, lang), n=len(payload["legs"]) + 1))
-        lines.append(f"  • {t(lang, 'you')}: {money_text(payload['own_share'], cur, lang)}")
+        you = t(lang, "you")
+        lines.append(f"  • {you}: {money_text(payload['own_share'], cur, lang)}")
         for leg in payload["legs"]:
             lines.append(f"  • {leg['label']}: {money_text(int(leg['amount']), cur, lang)}")
     elif kind == "pay_request":

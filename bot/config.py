@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     pin_max_attempts: int = 5
     pin_lockout_seconds: int = 900
     stepup_totp_above: Decimal = Decimal("500")
+    stepup_group_totp_above: Decimal = Decimal("100")
     stepup_velocity_window_seconds: int = 3600
     stepup_velocity_max_count: int = 10
     stepup_new_payee_totp: bool = False

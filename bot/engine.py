@@ -157,6 +157,7 @@ class Engine:
         )
         self.policy = Policy(
             totp_above=settings.stepup_totp_above,
+            group_totp_above=settings.stepup_group_totp_above,
             velocity_max=settings.stepup_velocity_max_count,
             new_payee_totp=settings.stepup_new_payee_totp,
         )

@@ -23,6 +23,7 @@ class Policy:
     """Thresholds from the settings."""
 
     totp_above: Decimal = Decimal("500")
+    group_totp_above: Decimal = Decimal("100")
     velocity_max: int = 10
     new_payee_totp: bool = False
 
@@ -31,6 +32,8 @@ class Policy:
         if not p.totp_enrolled:
             return "pin"
         if p.amount_major > self.totp_above:
+            return "pin+totp"
+        if p.from_group and p.amount_major > self.group_totp_above:
             return "pin+totp"
         if p.recent_count >= self.velocity_max:
             return "pin+totp"
