@@ -738,14 +738,22 @@ class Engine:
             return None
         return legs
 
-    def _intent_send(self, c: Ctx, intent: Any) -> None:
+    def _amount_and_payees(self, c: Ctx, intent: Any) -> tuple[str, int, list[dict[str, Any]]] | None:
+        """Currency, amount in minor units and resolved payees of a send, request or split; None after saying why."""
         cur = self._currency(c, intent)
         minor = self._minor(c, intent.amount, cur)
         if minor is None:
-            return
+            return None
         legs = self._resolve(c, tuple(intent.recipients))
         if legs is None:
+            return None
+        return cur, minor, legs
+
+    def _intent_send(self, c: Ctx, intent: Any) -> None:
+        got = self._amount_and_payees(c, intent)
+        if got is None:
             return
+        cur, minor, legs = got
         if not self._limit_ok(c, minor * len(legs), cur):
             return
         for leg in legs:
@@ -759,13 +767,10 @@ class Engine:
         self._propose(c, "send", payload)
 
     def _intent_request(self, c: Ctx, intent: Any) -> None:
-        cur = self._currency(c, intent)
-        minor = self._minor(c, intent.amount, cur)
-        if minor is None:
+        got = self._amount_and_payees(c, intent)
+        if got is None:
             return
-        legs = self._resolve(c, tuple(intent.recipients))
-        if legs is None:
-            return
+        cur, minor, legs = got
         for leg in legs:
             leg["amount"] = minor
         self._propose(c, "request", {"kind": "request", "currency": cur, "legs": legs, "note": intent.note,
@@ -774,13 +779,10 @@ class Engine:
     def _intent_split(self, c: Ctx, intent: Any) -> None:
         from ledger.money import split_largest_remainder
 
-        cur = self._currency(c, intent)
-        total = self._minor(c, intent.amount, cur)
-        if total is None:
+        got = self._amount_and_payees(c, intent)
+        if got is None:
             return
-        legs = self._resolve(c, tuple(intent.recipients))
-        if legs is None:
-            return
+        cur, total, legs = got
         keys = [display(c.user)] + [leg["label"] for leg in legs]
         shares = split_largest_remainder(total, [1] * len(keys), keys)
         for leg, share in zip(legs, shares[1:], strict=True):
