@@ -402,6 +402,14 @@ def poll(engine: Engine) -> list[Reply]:
     assert engine.broker is not None
     try:
         changed = engine.broker.poll()
+        if not getattr(engine, "_orders_reconciled", False):
+            # a broker may not report what changed while no process ran (Alpaca): ask for every order still open here
+            seen = {o.client_order_id for o in changed}
+            with Session(engine.db) as s:
+                still_open = [r.client_order_id for r in s.exec(select(OrderRow).where(OrderRow.released == False))  # noqa: E712
+                              if r.client_order_id not in seen]
+            changed = list(changed) + [engine.broker.get_order(coid) for coid in still_open]
+            engine._orders_reconciled = True  # type: ignore[attr-defined]
     except BrokerError:
         log.exception("broker poll failed")
         return []
