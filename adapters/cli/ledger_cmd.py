@@ -99,7 +99,8 @@ def accounts(
         )
 
 
-def _when(text: str | None) -> datetime | None:
+def parse_when(text: str | None) -> datetime | None:
+    """An ISO 8601 time from a command-line option (UTC when it names no zone); None stays None."""
     if text is None:
         return None
     try:
@@ -125,7 +126,7 @@ def statement(
             typer.echo(f"no account with id {account_id}", err=True)
             raise typer.Exit(2)
         try:
-            lines = ledger.statement(account_id, _when(start), _when(end))
+            lines = ledger.statement(account_id, parse_when(start), parse_when(end))
         except AccountNotFound as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(2) from exc

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,16 +28,6 @@ def _settings(db: str | None) -> Any:
     from bot.config import load_settings
 
     return load_settings(database_url=db)
-
-
-def _parse_now(now: str | None) -> datetime | None:
-    if now is None:
-        return None
-    try:
-        value = datetime.fromisoformat(now.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise typer.BadParameter(f"not an ISO 8601 time: {now}") from exc
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _local_world(settings: Any, *, simulated_clock: bool) -> Any:
@@ -89,7 +78,7 @@ def simulate(
         raise typer.Exit(2)
     settings = _settings(db)
     world = _local_world(settings, simulated_clock=True)
-    start_clock(world, _parse_now(now))
+    start_clock(world, ledger_cmd.parse_when(now))
     try:
         with file.open(encoding="utf-8") as fh:
             play(world, fh, sys.stdout)
