@@ -13,6 +13,7 @@ import qrcode
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from bot.clock import aware
 from bot.models import User
 
 PIN_RE = re.compile(r"^\d{4,8}$")
@@ -63,8 +64,8 @@ class StepUp:
     def locked(self, user: User, now: datetime) -> datetime | None:
         """When step-up is locked for this user, until when."""
         until = user.stepup_locked_until
-        if until is not None and _aware(until) > now:
-            return _aware(until)
+        if until is not None and aware(until) > now:
+            return aware(until)
         return None
 
     def check_pin(self, user: User, pin: str, now: datetime) -> PinResult:
@@ -120,9 +121,3 @@ class StepUp:
             if pyotp.utils.strings_equal(totp.generate_otp(counter), code):
                 return counter
         return None
-
-
-def _aware(value: datetime) -> datetime:
-    from datetime import UTC
-
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -23,6 +23,7 @@ from bot.broker import (
     OrderType,
     TimeInForce,
 )
+from bot.clock import aware
 from bot.directory import owner_of
 from bot.events import Attachment, Reply, ReplyKind
 from bot.i18n import fmt_money, fmt_number, t
@@ -538,7 +539,7 @@ def portfolio_chart(engine: Engine, user_id: int, live: list[dict[str, Any]], no
             history = engine.broker.price_history(r["symbol"], start, now, timedelta(days=1))
             for at, price in history:
                 held = sum((Decimal(f.qty) if f.side == "buy" else -Decimal(f.qty)) for f in fills
-                           if f.symbol == r["symbol"] and _aware(f.at) <= at)
+                           if f.symbol == r["symbol"] and aware(f.at) <= at)
                 series[at] = series.get(at, Decimal(0)) + held * price
         xs = sorted(series)
         ax.plot(xs, [float(series[x]) for x in xs], label=cur)  # float only to draw pixels
@@ -551,12 +552,6 @@ def portfolio_chart(engine: Engine, user_id: int, live: list[dict[str, Any]], no
     fig.savefig(buf, format="png")
     plt.close(fig)
     return buf.getvalue()
-
-
-def _aware(value: datetime) -> datetime:
-    from datetime import UTC
-
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def cancel_order(engine: Engine, action_id: str) -> list[Reply]:
