@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from bot import commands
 from bot.actions import canonical, describe, digest, money_text, needs_stepup
+from bot.clock import aware
 from bot.config import Settings
 from bot.directory import Directory, display, owner_of
 from bot.events import Attachment, Button, ChatKind, Event, Reply, ReplyKind
@@ -87,12 +88,6 @@ def edit_or_send(sent: tuple[str, str] | None, ref: str, chat_id: str | None, te
     if chat_id is None:
         return []
     return [Reply(ReplyKind.message, chat_id, text, buttons, ref=ref)]
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -280,14 +275,10 @@ class Engine:
         c.s.commit()
         return self.ledger
 
-    def _token(self, c: Ctx, choice: str, *, action_id: str | None = None, request_id: int | None = None,
-               allowed: int | None = None, single_use: bool = True) -> str:
-        token = press_token()
-        c.s.add(PressToken(token=token, action_id=action_id, request_id=request_id, choice=choice,
-                           allowed_user_id=allowed, single_use=single_use,
-                           expires_at=c.now + max(self.ttl, timedelta(days=self.settings.escrow_days))
-                           if choice in ("pay", "decline") else c.now + self.ttl))
-        return token
+    def _token(self, c: Ctx, choice: str, *, action_id: str, allowed: int | None) -> str:
+        """A single-use token for a card's Confirm or Cancel, valid as long as the card."""
+        return self._raw_token(c.s, choice, now=c.now, action_id=action_id, allowed=allowed, single_use=True,
+                               lifetime=self.ttl)
 
     def _get_state(self, c: Ctx) -> dict[str, Any] | None:
         row = c.s.get(Conversation, c.user.id)
@@ -304,9 +295,6 @@ class Engine:
             c.s.add(Conversation(user_id=c.user.id, state=text, updated_at=c.now))
         else:
             row.state, row.updated_at = text, c.now
-
-    def _dm_chat(self, user: User) -> str | None:
-        return user.private_chat_id
 
     def _sent(self, s: Session, ref: str) -> SentMessage | None:
         return s.get(SentMessage, ref)
@@ -440,12 +428,13 @@ class Engine:
             c.say(t(c.lang, "Write the month as YYYY-MM, e.g. /statement {m}.", m=c.now.strftime("%Y-%m")))
             return
         ledger = self._ledger(c)
-        wallets = [a for a in ledger.accounts(owner_of(uid)) if a.kind == "wallet"]
+        wallets = {a.asset: a for a in ledger.accounts(owner_of(uid)) if a.kind == "wallet"}
+        months = {asset: ledger.statement(a.id, start, end) for asset, a in wallets.items() if cur in (None, asset)}
         if cur is None:  # the default currency, else the wallet with the most entries that month
-            ranked = sorted(wallets, key=lambda a: (len(ledger.statement(a.id, start, end)), a.asset == c.user.currency), reverse=True)
-            cur = ranked[0].asset if ranked and ledger.statement(ranked[0].id, start, end) else c.user.currency
-        account = ledger.find_account(owner_of(uid), cur)
-        lines = ledger.statement(account.id, start, end) if account is not None else []
+            best = max(months, key=lambda asset: (len(months[asset]), asset == c.user.currency), default=None)
+            cur = best if best is not None and months[best] else c.user.currency
+        account = wallets.get(cur)
+        lines = months.get(cur, [])
         opening = statements.opening_balance(ledger, account.id, start) if account is not None else 0
         labels = self._account_labels(ledger, [ln.counterparty_account_id for ln in lines], c.lang)
         csv_bytes = statements.csv_bytes(lines, cur, labels)
@@ -842,7 +831,7 @@ class Engine:
         out = [t(c.lang, "Your latest transactions:")]
         for line, asset in entries[:10]:
             sign = "+" if line.amount > 0 else "−"
-            out.append(f"{fmt_datetime(_aware(line.at) or line.at, c.lang)}  {sign}{money_text(abs(line.amount), asset, c.lang)}  "
+            out.append(f"{fmt_datetime(aware(line.at) or line.at, c.lang)}  {sign}{money_text(abs(line.amount), asset, c.lang)}  "
                        f"{labels.get(line.counterparty_account_id, '')}" + (f" · {line.memo}" if line.memo else ""))
         c.say("\n".join(out))
 
@@ -930,7 +919,7 @@ class Engine:
             owner = c.s.get(User, tok.allowed_user_id)
             c.answer(t(c.lang, "Only {who} can use this button.", who=display(owner) if owner else "?"))
             return
-        if _aware(tok.expires_at) and c.now > _aware(tok.expires_at):  # type: ignore[operator]
+        if aware(tok.expires_at) and c.now > aware(tok.expires_at):  # type: ignore[operator]
             c.answer(t(c.lang, "This card has expired. Nothing was done."))
             return
         if tok.choice in ("pay", "decline"):
@@ -1028,7 +1017,7 @@ class Engine:
         if a.status not in AWAITING:
             c.answer(t(c.lang, "This card is already {status}.", status=t(c.lang, a.status)))
             return
-        if c.now > (_aware(a.expires_at) or c.now):
+        if c.now > (aware(a.expires_at) or c.now):
             self._expire(c, a)
             return
         if digest(a.payload) != a.digest:
@@ -1050,7 +1039,7 @@ class Engine:
         payload = json.loads(a.payload)
         method = self._stepup_method(c, a, payload)
         ch = Challenge(action_id=a.id, user_id=c.user.id or 0, digest=a.digest, method=method, created_at=c.now,
-                       expires_at=_aware(a.expires_at) or c.now)
+                       expires_at=aware(a.expires_at) or c.now)
         c.s.add(ch)
         c.s.flush()
         a.status, a.stepup_method = "awaiting_stepup", method
@@ -1122,7 +1111,7 @@ class Engine:
             self._set_state(c, None)
             c.say(t(c.lang, "There is nothing waiting for your PIN."))
             return None
-        if c.now > (_aware(ch.expires_at) or c.now) or a.status != "awaiting_stepup":
+        if c.now > (aware(ch.expires_at) or c.now) or a.status != "awaiting_stepup":
             ch.status = "expired"
             self._set_state(c, None)
             if a.status in AWAITING:
@@ -1283,7 +1272,7 @@ class Engine:
         else:
             done = t(lang, "Done ✅") + "\n" + summary
             if kind == "send":
-                self._record_escrow(s, a, user, payload, now)
+                self._record_escrow(s, a.id, user.id or 0, payload, now)
                 replies += self._notify_recipients(s, user, payload)
             if kind == "pay_request":
                 replies += self._request_paid(s, payload, now)
@@ -1313,12 +1302,14 @@ class Engine:
             out.append(Reply(ReplyKind.message, other.private_chat_id, sent_you(display(sender), other.lang, int(leg["amount"]), cur, payload.get("note"))))
         return out
 
-    def _record_escrow(self, s: Session, a: Action, user: User, payload: dict[str, Any], now: datetime) -> None:
+    def _record_escrow(self, s: Session, transfer_prefix: str, sender_id: int, payload: dict[str, Any],
+                       now: datetime) -> None:
+        """An escrow row for each leg whose payee never wrote to the bot (its transfer is `<prefix>:<leg>`)."""
         for i, leg in enumerate(payload["legs"]):
             if not leg.get("escrow"):
                 continue
-            s.add(Escrow(action_id=a.id, leg=i, sender_id=user.id or 0, handle=leg["handle"], amount=int(leg["amount"]),
-                         currency=payload["currency"], transfer_id=f"{a.id}:{i}",
+            s.add(Escrow(action_id=transfer_prefix, leg=i, sender_id=sender_id, handle=leg["handle"], amount=int(leg["amount"]),
+                         currency=payload["currency"], transfer_id=f"{transfer_prefix}:{i}",
                          expires_at=now + timedelta(days=self.settings.escrow_days)))
 
     # ------------------------------------------------------------------ requests and splits
@@ -1367,10 +1358,13 @@ class Engine:
         return self._edit_or_send(s, f"card:{a.id}", a.card_chat_id, "\n".join(lines), buttons)
 
     def _raw_token(self, s: Session, choice: str, *, now: datetime, action_id: str | None = None,
-                   request_id: int | None = None, allowed: int | None = None) -> str:
+                   request_id: int | None = None, allowed: int | None = None, single_use: bool = False,
+                   lifetime: timedelta | None = None) -> str:
+        """An opaque button token; by default a reusable one living as long as a request (escrow days)."""
         token = press_token()
         s.add(PressToken(token=token, action_id=action_id, request_id=request_id, choice=choice, allowed_user_id=allowed,
-                         single_use=False, expires_at=now + timedelta(days=self.settings.escrow_days)))
+                         single_use=single_use,
+                         expires_at=now + (lifetime or timedelta(days=self.settings.escrow_days))))
         return token
 
     def _dm_request_card(self, s: Session, req: PaymentRequest, requester: User, payer: User, now: datetime) -> list[Reply]:
@@ -1529,8 +1523,8 @@ class Engine:
 
         replies: list[Reply] = []
         with Session(self.db, expire_on_commit=False) as s:
-            due = [(e.id, e.sender_id, e.amount, e.currency, e.handle) for e in s.exec(select(Escrow).where(Escrow.status == "held")).all()
-                   if (_aware(e.expires_at) or now) <= now]
+            held = s.exec(select(Escrow).where(Escrow.status == "held", col(Escrow.expires_at) <= now)).all()
+            due = [(e.id, e.sender_id, e.amount, e.currency, e.handle) for e in held if (aware(e.expires_at) or now) <= now]
             s.rollback()
         for eid, sender_id, amount, cur, handle in due:
             wallet = self.ledger.open_account(owner_of(sender_id), cur, "wallet")
@@ -1569,9 +1563,9 @@ class Engine:
             with Session(self.db, expire_on_commit=False) as s:
                 row = s.exec(select(Schedule).where(Schedule.active == True, col(Schedule.next_run).is_not(None))  # noqa: E712
                              .order_by(col(Schedule.next_run))).first()
-                if row is None or (_aware(row.next_run) or now) > now:
+                if row is None or (aware(row.next_run) or now) > now:
                     break
-                sid, run_at, payload = row.id, _aware(row.next_run), json.loads(row.payload)
+                sid, run_at, payload = row.id, aware(row.next_run), json.loads(row.payload)
                 action_id, user_id = row.action_id, row.user_id
                 s.rollback()
             assert run_at is not None
@@ -1579,7 +1573,7 @@ class Engine:
             outcome = self.executor.run(occurrence, "send", {**payload, "recurrence": None, "when": None})
             with Session(self.db, expire_on_commit=False) as s:
                 row = s.get(Schedule, sid)
-                if row is None or _aware(row.next_run) != run_at:
+                if row is None or aware(row.next_run) != run_at:
                     continue
                 nxt = next_run(row.rrule, run_at) if row.rrule else None
                 row.next_run = nxt
@@ -1592,9 +1586,7 @@ class Engine:
                             t(lang, "Scheduled payment not done: {reason}", reason=self._reason(outcome.code, lang)))
                     replies.append(Reply(ReplyKind.message, user.private_chat_id, f"{text}\n{what}"))
                 if outcome.ok:
-                    fake = Action(id=occurrence, kind="send", initiator_id=user_id, messenger="", origin_chat_id="", payload="",
-                                  digest="", created_at=now, expires_at=now)
-                    self._record_escrow(s, fake, user or User(id=user_id, created_at=now), payload, now)
+                    self._record_escrow(s, occurrence, user_id, payload, now)
                     if user is not None:
                         replies += self._notify_recipients(s, user, payload)
                 s.commit()
@@ -1607,7 +1599,7 @@ class Engine:
         with Session(self.db, expire_on_commit=False) as s:
             rows = s.exec(select(Action).where(col(Action.status).in_(AWAITING), col(Action.expires_at) <= now)).all()
             for a in rows:
-                if (_aware(a.expires_at) or now) > now:
+                if (aware(a.expires_at) or now) > now:
                     continue
                 a.status, a.result = "expired", "expired"
                 for ch in s.exec(select(Challenge).where(Challenge.action_id == a.id, Challenge.status == "open")).all():

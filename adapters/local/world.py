@@ -56,6 +56,12 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(weeks=w, days=d, hours=h, minutes=mi, seconds=s)
 
 
+def _buttons_json(buttons: tuple[tuple[Button, ...], ...]) -> str:
+    """A message's buttons as the log keeps them: label and what a press does, row by row."""
+    return json.dumps([[{"label": b.label, "data": b.data, "start": b.start_payload, "url": b.url} for b in row]
+                       for row in buttons])
+
+
 def _norm_label(label: str) -> str:
     kept = [ch for ch in unicodedata.normalize("NFKC", label).lower()
             if unicodedata.category(ch)[0] in ("L", "N")]
@@ -130,9 +136,9 @@ class LocalWorld:
         raise ValueError(f"unknown chat {chat!r}: use \"dm\" or \"g:<name>\"")
 
     def log_message(self, chat: str, author: str, text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> str:
-        rows = [[{"label": b.label, "data": b.data, "start": b.start_payload, "url": b.url} for b in row] for row in buttons]
         with self.db.begin() as conn:
-            res = conn.execute(sa.insert(messages).values(chat=chat, author=author, text=text, buttons=json.dumps(rows)))
+            res = conn.execute(sa.insert(messages).values(chat=chat, author=author, text=text,
+                                                          buttons=_buttons_json(buttons)))
             return str(res.inserted_primary_key[0])  # type: ignore[index]
 
     def newest_with_buttons(self, chat: str, label: str | None = None) -> tuple[str, list[list[dict[str, Any]]]] | None:
@@ -227,10 +233,9 @@ class LocalWorld:
                     item["document"] = self._save(r.document.filename, r.document.content)
                 out.append(item)
             elif r.kind == ReplyKind.edit:
-                rows = [[{"label": b.label, "data": b.data, "start": b.start_payload, "url": b.url} for b in row] for row in r.buttons]
                 with self.db.begin() as conn:
                     conn.execute(sa.update(messages).where(messages.c.seq == int(r.target_message_id or 0))
-                                 .values(text=r.text, buttons=json.dumps(rows)))
+                                 .values(text=r.text, buttons=_buttons_json(r.buttons)))
                 out.append({"chat": r.chat_id, "edit": True, "text": r.text, "buttons": buttons})
             elif r.kind == ReplyKind.delete:
                 with self.db.begin() as conn:
