@@ -161,22 +161,12 @@ class Engine:
         self.executor = Executor(ledger=ledger, funding=funding, broker=broker)
         self.ttl = timedelta(seconds=settings.confirmation_ttl_seconds)
         self.operators = settings.operators()
-        from bot.hotpath import HotPath
-
-        self.hot: HotPath | None = HotPath.for_engine(self)
 
     # ------------------------------------------------------------------ public surface
 
     def handle(self, ev: Event) -> list[Reply]:
         """Handle one event exactly once; a redelivered event (same id) returns no replies."""
         now = self.clock()
-        if self.hot is not None:
-            done = self.hot.handle(ev, now)  # a send, its Confirm or its PIN in a private chat; else None
-            if done is not None:
-                replies, after = done
-                for job in after:
-                    replies.extend(job())
-                return replies
         ctx: Ctx | None = None
         relabel: list[tuple[int, str]] = []
         try:
@@ -217,9 +207,6 @@ class Engine:
 
     def message_sent(self, ref: str, chat_id: str, message_id: str) -> None:
         """Remember the messenger's id of a message the engine named (to edit it later)."""
-        if self.hot is not None:
-            self.hot.message_sent(ref, chat_id, message_id)
-            return
         with Session(self.db) as s:
             row = s.get(SentMessage, ref)
             if row is None:
@@ -1200,19 +1187,13 @@ class Engine:
     # ------------------------------------------------------------------ execution (after commit)
 
     def _execute(self, action_id: str) -> list[Reply]:
-        if self.hot is not None:
-            found = self.hot.action_to_execute(action_id)  # a plain read, no write lock
-            if found is None:
+        with Session(self.db, expire_on_commit=False) as s:
+            a = s.get(Action, action_id)
+            if a is None or a.status != "executing":
                 return []
-            kind, payload = found[0], json.loads(found[1])
-        else:
-            with Session(self.db, expire_on_commit=False) as s:
-                a = s.get(Action, action_id)
-                if a is None or a.status != "executing":
-                    return []
-                payload = json.loads(a.payload)
-                kind = a.kind
-                s.rollback()
+            payload = json.loads(a.payload)
+            kind = a.kind
+            s.rollback()
         if kind == "send" and (payload.get("recurrence") or payload.get("when")):
             outcome = Outcome(True, "scheduled")
         elif kind in ("request", "split"):
@@ -1227,11 +1208,6 @@ class Engine:
 
     def _record(self, action_id: str, payload: dict[str, Any], outcome: Outcome, kind: str | None = None) -> list[Reply]:
         now = self.clock()
-        if (self.hot is not None and kind == "send" and outcome.ok and not (payload.get("recurrence") or payload.get("when"))
-                and not any(leg.get("escrow") for leg in payload["legs"])):
-            done = self.hot.record_send(action_id, payload, outcome, now)
-            if done is not None:
-                return done
         with Session(self.db, expire_on_commit=False) as s:
             moved = s.execute(
                 sa.update(Action).where(col(Action.id) == action_id, col(Action.status) == "executing").values(
