@@ -112,6 +112,7 @@ class Transport:
         self.on_ready = on_ready
         self._unrecorded: dict[int, list[Reply]] = {}
         self._chat_tasks: dict[str, asyncio.Task[None]] = {}
+        self._jobs: set[asyncio.Future[None]] = set()
 
     @property
     def store(self) -> TelegramStore:
@@ -138,7 +139,7 @@ class Transport:
     async def close(self) -> None:
         """Let deliveries under way finish, disconnect and release the engine thread."""
         try:
-            running = [t for t in self._chat_tasks.values() if not t.done()]
+            running = [t for t in [*self._chat_tasks.values(), *self._jobs] if not t.done()]
             if running:
                 await asyncio.wait(running, timeout=20)
                 for t in running:
@@ -162,7 +163,9 @@ class Transport:
     # ------------------------------------------------------------------ the pipeline
 
     async def process(self, update: Update, *, advance: bool) -> None:
-        """Handle one update exactly once: engine, then replies queued with the update id, then sent."""
+        """Handle one update exactly once: engine, then replies queued with the update id, then sent
+        (waiting for the sending at most `OutboxPolicy.wait_seconds`: a slow chat goes on in the
+        background and does not hold up the next update)."""
         async with self._lock:
             if await self._call(self.store.is_handled, update.update_id):
                 if advance:
@@ -182,7 +185,7 @@ class Transport:
             await self._call(self.store.record, update.update_id, replies, advance=advance)
             del self._unrecorded[update.update_id]
             self.handled += 1
-            await self.flush({r.chat_id for r in replies})
+        await self._send_soon({r.chat_id for r in replies})
 
     async def _handle(self, event: Event) -> list[Reply]:
         """The engine's replies; a failing engine is retried (it is idempotent), then the event logged."""
@@ -204,9 +207,18 @@ class Transport:
                 return
             if replies:
                 await self._call(self.store.record, None, replies, source="tick")
-            await self.flush({r.chat_id for r in replies})
+        await self._send_soon({r.chat_id for r in replies})
 
     # ------------------------------------------------------------------ the outbox
+
+    async def _send_soon(self, chats: set[str]) -> None:
+        """Deliver in these chats now, waiting at most `wait_seconds` for it (then it carries on)."""
+        if not chats:
+            return
+        job = asyncio.ensure_future(self.flush(chats))
+        self._jobs.add(job)
+        job.add_done_callback(self._jobs.discard)
+        await asyncio.wait([job], timeout=self.outbox.wait_seconds)
 
     async def flush(self, chats: set[str]) -> None:
         """Deliver what is due in these chats and wait for it; never raises. Each chat has its own
@@ -482,6 +494,7 @@ def run(
     on_ready: Callable[[Transport], None] | None = None,
     outbox: OutboxPolicy | None = None,
     min_poll_gap: float = 1.0,
+    store: TelegramStore | None = None,
 ) -> None:
     """Run the bot until SIGINT/SIGTERM (or `stop`): polling, or a webhook when WEBHOOK_URL is set."""
 
@@ -494,7 +507,7 @@ def run(
         watcher = asyncio.ensure_future(_watch(stop, done)) if stop is not None else None
         transport = Transport(settings, engine, limits=limits, poll_timeout=poll_timeout,
                               tick_seconds=tick_seconds, routes=routes, on_ready=on_ready,
-                              outbox=outbox, min_poll_gap=min_poll_gap)
+                              outbox=outbox, min_poll_gap=min_poll_gap, store=store)
         try:
             await transport.serve(done)
         finally:

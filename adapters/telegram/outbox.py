@@ -14,13 +14,16 @@ class OutboxPolicy:
     """How often and how patiently a failing reply is tried before it becomes a dead letter.
 
     The defaults try a reply 10 times over about 8.5 minutes (1 s, 2 s, 4 s ... capped at 5 min);
-    tests pass shorter ones. `idle_seconds` is how often the background task looks for due retries.
+    tests pass shorter ones. `idle_seconds` is how often the background task looks for due retries;
+    `wait_seconds` how long handling an update waits for its replies to be sent before it takes
+    the next update (a slow chat's sending then goes on in the background).
     """
 
     max_attempts: int = 10
     backoff_base: float = 1.0
     backoff_cap: float = 300.0
     idle_seconds: float = 1.0
+    wait_seconds: float = 1.0
 
     def backoff(self, attempts: int) -> float:
         """Seconds to wait after the `attempts`-th failed try."""
