@@ -141,7 +141,7 @@ class Transport:
         try:
             running = [t for t in [*self._chat_tasks.values(), *self._jobs] if not t.done()]
             if running:
-                await asyncio.wait(running, timeout=20)
+                await asyncio.wait(running, timeout=5)
                 for t in running:
                     t.cancel()
             await self.bot.shutdown()
