@@ -326,7 +326,7 @@ class Transport:
         while not stop.is_set():
             try:
                 await self.kick()
-                due = await self._call(self.store.next_due)
+                due = await self._call(self.store.next_due, time.time())
                 pause = self.outbox.idle_seconds
                 if due is not None:
                     pause = min(pause, max(0.02, due - time.time()))

@@ -278,11 +278,11 @@ class TelegramStore:
             conn.execute(delete(tg_outbox).where(tg_outbox.c.status != PENDING,
                                                  tg_outbox.c.created_at < cutoff))
 
-    def next_due(self) -> float | None:
-        """When the earliest queued reply may be tried (epoch seconds), None when nothing is queued."""
+    def next_due(self, after: float = 0.0) -> float | None:
+        """When the earliest queued reply waiting past `after` may be tried again (epoch seconds)."""
         with self.db.connect() as conn:
-            value = conn.execute(select(func.min(tg_outbox.c.next_at))
-                                 .where(tg_outbox.c.status == PENDING)).scalar()
+            value = conn.execute(select(func.min(tg_outbox.c.next_at)).where(
+                tg_outbox.c.status == PENDING, tg_outbox.c.next_at > after)).scalar()
         return None if value is None else float(value)
 
     def close(self) -> None:

@@ -215,11 +215,11 @@ class BuggyStore(TelegramStore):
         super().__init__(url)
         self.failures = failures
 
-    def next_due(self) -> float | None:
+    def next_due(self, after: float = 0.0) -> float | None:
         if self.failures > 0:
             self.failures -= 1
             raise RuntimeError("a bug in the outbox")
-        return super().next_due()
+        return super().next_due(after)
 
 
 def test_the_background_task_logs_and_survives_a_bug(

@@ -64,7 +64,8 @@ def test_dead_letters_are_kept_and_reported(db_url: str) -> None:
     assert "telegram chat 42 · message «You got $5. Note: lunch» · 1× · KeyError: 'result'" in shown
     store.retry_later(good.id, 2, 1e12, "NetworkError: Bad Gateway")
     [later] = store.queue("43")
-    assert later.attempts == 2 and later.next_at == 1e12 and store.next_due() == 1e12
+    assert later.attempts == 2 and later.next_at == 1e12 and store.next_due(1e9) == 1e12
+    assert store.next_due(1e12) is None
     with store.db.connect() as conn:
         assert conn.execute(sa.text("SELECT last_error FROM tg_outbox WHERE id = :i"),
                             {"i": good.id}).scalar() == "NetworkError: Bad Gateway"
