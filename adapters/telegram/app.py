@@ -232,12 +232,11 @@ class Transport:
     async def kick(self) -> None:
         """Start delivery in every chat with a reply due (without waiting); never raises."""
         try:
-            rows = await self._call(self.store.queue)
+            chats = await self._call(self.store.due_chats, time.time())
         except Exception:
             log.exception("cannot read the outbox; trying again in %.1f s", self.outbox.idle_seconds)
             return
-        now = time.time()
-        for chat in {r.chat_id for r in rows if r.reply is None or r.next_at <= now}:
+        for chat in chats:
             task = self._chat_tasks.get(chat)
             if task is None or task.done():
                 self._start_chat(chat)
@@ -267,19 +266,15 @@ class Transport:
                       exc_info=exc)
 
     async def _deliver_chat(self, chat: str) -> None:
-        """Send one chat's queue in order until it is empty or its head must wait for a retry."""
-        while True:
-            rows = await self._call(self.store.queue, chat)
-            if not rows:
+        """Send one chat's queue in order until its end or a head that must wait for a retry."""
+        for row in await self._call(self.store.queue, chat):
+            if row.reply is None:
+                await self._give_up(row, row.problem or "unreadable", row.attempts)
+                continue
+            if row.next_at > time.time():
+                return  # its turn comes at next_at; nothing after it may overtake it
+            if not await self._deliver(row):
                 return
-            for row in rows:
-                if row.reply is None:
-                    await self._give_up(row, row.problem or "unreadable", row.attempts)
-                    continue
-                if row.next_at > time.time():
-                    return  # its turn comes at next_at; nothing after it may overtake it
-                if not await self._deliver(row):
-                    return
 
     async def _deliver(self, row: OutboxRow) -> bool:
         """Try one reply once: True when it is settled (sent or given up), False to retry later."""

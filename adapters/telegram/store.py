@@ -278,6 +278,13 @@ class TelegramStore:
             conn.execute(delete(tg_outbox).where(tg_outbox.c.status != PENDING,
                                                  tg_outbox.c.created_at < cutoff))
 
+    def due_chats(self, now: float) -> list[str]:
+        """The chats with a queued reply that may be tried now."""
+        with self.db.connect() as conn:
+            return [str(c) for c in conn.execute(
+                select(tg_outbox.c.chat_id).distinct()
+                .where(tg_outbox.c.status == PENDING, tg_outbox.c.next_at <= now)).scalars()]
+
     def next_due(self, after: float = 0.0) -> float | None:
         """When the earliest queued reply waiting past `after` may be tried again (epoch seconds)."""
         with self.db.connect() as conn:

@@ -22,9 +22,10 @@ from tests.tools.botapi_server import BotApiServer
 
 ROOT = Path(__file__).resolve().parents[3]
 SECRET = "test-webhook-secret_1"
-#: Retries in tests: 4 tries, 50 ms apart and doubling; the background task looks every 50 ms;
-#: an update waits for its replies (so a test sees them once the server has settled).
-FAST_OUTBOX = OutboxPolicy(max_attempts=4, backoff_base=0.05, backoff_cap=1.0, idle_seconds=0.05,
+#: Retries in tests: 4 tries, 50 ms apart and doubling (the background task sleeps until the next
+#: retry is due, and looks around every 250 ms); an update waits for its replies (so a test sees
+#: them once the server has settled).
+FAST_OUTBOX = OutboxPolicy(max_attempts=4, backoff_base=0.05, backoff_cap=1.0, idle_seconds=0.25,
                            wait_seconds=30.0)
 
 
