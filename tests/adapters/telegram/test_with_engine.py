@@ -350,3 +350,34 @@ def test_a_chat_keeps_working_while_another_chats_replies_fail(
         assert len(w.texts(bob.id)) == 1
     finally:
         w.stop()
+
+
+def test_finbot_run_starts_on_an_outbox_with_rows_that_no_longer_read(
+    server: BotApiServer, sqlite_url: str, tmp_path: Path
+) -> None:
+    """`finbot run` itself, in its own process, over an outbox an earlier release left with a row
+    whose payload does not parse: it starts, gives the row up as a dead letter, and answers."""
+    import sqlalchemy as sa
+
+    from adapters.telegram.store import TelegramStore
+
+    TelegramStore(sqlite_url).close()
+    db = sa.create_engine(sqlite_url)
+    with db.begin() as conn:
+        conn.execute(sa.text("INSERT INTO tg_outbox (source, reply, status, created_at) "
+                             "VALUES ('update:1', '{\"kind\": \"message\", \"chat_id\": ', 'pending', 0)"))
+    db.dispose()
+    log = tmp_path / "bot.log"
+    proc = spawn_bot(server, sqlite_url, log, finbot_run=True)
+    w = World(server, sqlite_url, bot_settings(server, sqlite_url))
+    try:
+        proc.wait_ready(server)
+        alice = server.create_user("Alice", "alice")
+        w.say(alice, "/start")
+        server.wait_until(lambda: w.texts(alice.id) and "Welcome" in w.texts(alice.id)[0], 20)
+        assert proc.proc.poll() is None
+    finally:
+        assert proc.terminate() == 0
+    [letter] = TelegramStore(sqlite_url).dead_letters()
+    assert letter.error.startswith("payload does not read: JSONDecodeError"), letter
+    assert "dead letter" in log.read_text()
