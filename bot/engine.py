@@ -518,7 +518,16 @@ class Engine:
             c.say(t(c.lang, "To whom? Write their @username."))
             return
         if code == "unknown_symbol":
+            if intent.intent in ("buy", "sell"):
+                self._set_state(c, {"await": "slot", "slot": "symbol", "chat": c.ev.chat.chat_id,
+                                    "intent": intent.to_json_dict()})
             c.say(t(c.lang, "I don't know that stock. Try a ticker like AAPL, EQNR or MC."))
+            return
+        if code in ("missing_quantity", "missing_amount") and intent.intent in ("buy", "sell"):
+            self._set_state(c, {"await": "slot", "slot": "quantity", "chat": c.ev.chat.chat_id,
+                                "intent": intent.to_json_dict()})
+            c.say(t(c.lang, "How many shares, or how much money? For example \"buy 2 {symbol}\" or \"buy $100 of {symbol}\".",
+                    symbol=intent.symbol or "AAPL"))
             return
         c.say(t(c.lang, "I'm not sure what you want to do. Try \"send $20 to @anna\" or \"request $20 from @anna\"."))
 
@@ -592,33 +601,41 @@ class Engine:
             c.replies.append(Reply(ReplyKind.delete, c.ev.chat.chat_id, target_message_id=c.ev.message_id))
 
     def _fill_slot(self, c: Ctx, state: dict[str, Any], text: str) -> bool:
-        from intents import parse, parse_amount
+        """Fill the slot the bot asked for with an answer that fits it. A message that is a command of
+        its own replaces the question (False: the caller handles it as new); anything else asks again."""
+        from intents import parse
 
         saved = dict(state["intent"])
-        if state["slot"] == "amount":
-            got = parse_amount(text, saved.get("lang") or c.lang)
-            if got is None:
-                full = parse(text, now=c.now, hint_lang=c.lang, directory=self.instruments)
-                if full.intent != "none":
-                    self._set_state(c, None)
-                    return False
+        slot = state["slot"]
+        if not self._slot_answer(c, slot, text, saved):
+            full = parse(text, now=c.now, hint_lang=c.lang, directory=self.instruments)
+            if full.intent != "none":
+                self._set_state(c, None)
+                c.say(t(c.lang, "OK, I dropped my earlier question."))
+                return False
+            if slot == "amount":
                 c.say(t(c.lang, "Write just the amount, e.g. 20 or 20.50, or /cancel."))
-                return True
-            if got.clarify:
-                c.say(t(c.lang, "I'm not sure about the amount. How much exactly? For example 1000 or 1.50."))
-                return True
-            saved["amount"] = str(got.amount)
-            if got.currency:
-                saved["currency"] = got.currency
-        else:
-            handles = [w.lower() for w in text.replace(",", " ").split() if w.startswith("@") and len(w) > 1]
-            if not handles:
+            elif slot == "recipient":
                 c.say(t(c.lang, "Write their @username, or /cancel."))
-                return True
-            saved["recipients"] = handles
+            elif slot == "symbol":
+                c.say(t(c.lang, "Write just the ticker, e.g. AAPL, or /cancel."))
+            else:
+                c.say(t(c.lang, "Write just the number of shares, e.g. 2, or an amount like $100, or /cancel."))
+            return True
+        if saved.get("clarify") == "ambiguous_answer":
+            c.say(t(c.lang, "I'm not sure about the amount. How much exactly? For example 1000 or 1.50."))
+            return True
         saved["clarify"] = None
         self._set_state(c, None)
         intent = intent_from_dict(saved)
+        if intent.intent in ("buy", "sell"):
+            if intent.symbol is None:
+                self._clarify(c, intent_from_dict({**saved, "clarify": "unknown_symbol"}))
+            elif intent.quantity is None and intent.notional is None and intent.fraction is None:
+                self._clarify(c, intent_from_dict({**saved, "clarify": "missing_quantity"}))
+            else:
+                self._on_intent_obj(c, intent)
+            return True
         if intent.amount is None and intent.intent in ("send", "request", "split", "deposit", "withdraw"):
             self._clarify(c, intent_from_dict({**saved, "clarify": "missing_amount"}))
             return True
@@ -628,10 +645,55 @@ class Engine:
         self._on_intent_obj(c, intent)
         return True
 
+    def _slot_answer(self, c: Ctx, slot: str, text: str, saved: dict[str, Any]) -> bool:
+        """Put `text` into `saved` when it is just an answer to the slot asked for (True), else change nothing."""
+        from intents import parse, parse_amount
+
+        words = text.replace(",", " ").split()
+        if slot == "recipient":
+            handles = [w.lower() for w in words if w.startswith("@") and len(w) > 1]
+            rest = [w for w in words if not w.startswith("@") and w.lower() not in ("and", "og", "et", "&")]
+            if not handles or rest:
+                return False
+            saved["recipients"] = handles
+            return True
+        if slot == "symbol":
+            if len(words) != 1:
+                return False
+            inst = self.instruments.get(words[0].upper()) if self.instruments is not None else None
+            if inst is None:
+                full = parse(text, now=c.now, hint_lang=c.lang, directory=self.instruments)
+                if full.intent != "quote" or not full.symbol:
+                    return False
+                saved["symbol"] = full.symbol
+            else:
+                saved["symbol"] = inst.symbol
+            return True
+        # amount or quantity: a bare amount, nothing that reads as a command of its own
+        if parse(text, now=c.now, hint_lang=c.lang, directory=self.instruments).intent != "none":
+            return False
+        got = parse_amount(text, saved.get("lang") or c.lang)
+        if got is None:
+            return False
+        if got.clarify:
+            saved["clarify"] = "ambiguous_answer"
+            return True
+        if slot == "amount":
+            saved["amount"] = str(got.amount)
+            if got.currency:
+                saved["currency"] = got.currency
+        elif got.currency:
+            saved["notional"], saved["quantity"] = str(got.amount), None
+            saved["currency"] = got.currency
+        else:
+            saved["quantity"] = str(got.amount)
+        return True
+
     def _on_intent_obj(self, c: Ctx, intent: Any) -> None:
         handler = {
             "send": self._intent_send, "request": self._intent_request, "split": self._intent_split,
             "deposit": self._intent_deposit, "withdraw": self._intent_withdraw,
+            "buy": self._intent_trade, "sell": self._intent_trade,
         }.get(intent.intent)
         if handler is not None:
             handler(c, intent)
