@@ -728,15 +728,16 @@ class Engine:
             return None
         return minor
 
-    def _limit_ok(self, c: Ctx, minor: int, currency: str) -> bool:
-        limit = self.settings.kyc_tier0_limit if c.user.kyc_tier <= 0 else self.settings.kyc_tier1_limit
-        if c.user.kyc_tier >= 2:
+    def _limit_ok(self, c: Ctx, kind: str, payload: dict[str, Any]) -> bool:
+        """True when the action is within the initiator's per-payment limit; else says so (every road asks this)."""
+        from bot.limits import over_limit
+
+        cap = over_limit(self.settings, c.user.kyc_tier, kind, payload)
+        if cap is None:
             return True
-        if minor > to_minor(limit, currency):
-            c.say(t(c.lang, "That is above your limit of {limit} per payment. An operator can raise your tier.",
-                    limit=money_text(to_minor(limit, currency), currency, c.lang)))
-            return False
-        return True
+        c.say(t(c.lang, "That is above your limit of {limit} per payment. An operator can raise your tier.",
+                limit=money_text(cap, payload["currency"], c.lang)))
+        return False
 
     def _resolve(self, c: Ctx, recipients: tuple[str, ...]) -> list[dict[str, Any]] | None:
         """Recipients as legs: a known user's id, or a handle whose money waits in escrow."""
@@ -792,8 +793,6 @@ class Engine:
         if got is None:
             return
         cur, minor, legs = got
-        if not self._limit_ok(c, minor * len(legs), cur):
-            return
         for leg in legs:
             leg["amount"] = minor
         payload: dict[str, Any] = {"kind": "send", "currency": cur, "legs": legs, "note": intent.note, "fee": 0,
@@ -831,14 +830,14 @@ class Engine:
     def _intent_deposit(self, c: Ctx, intent: Any) -> None:
         cur = self._currency(c, intent)
         minor = self._minor(c, intent.amount, cur)
-        if minor is None or not self._limit_ok(c, minor, cur):
+        if minor is None:
             return
         self._propose(c, "deposit", {"kind": "deposit", "currency": cur, "amount": minor, "fee": 0, "from_user": c.user.id})
 
     def _intent_withdraw(self, c: Ctx, intent: Any) -> None:
         cur = self._currency(c, intent)
         minor = self._minor(c, intent.amount, cur)
-        if minor is None or not self._limit_ok(c, minor, cur):
+        if minor is None:
             return
         self._propose(c, "withdraw", {"kind": "withdraw", "currency": cur, "amount": minor, "fee": 0, "from_user": c.user.id})
 
@@ -925,6 +924,8 @@ class Engine:
         """Make a pending action and show its card with Confirm and Cancel."""
         action_id = self._action_id(c, c.ev.message_id or c.ev.event_id)
         if c.s.get(Action, action_id) is not None:
+            return
+        if not self._limit_ok(c, kind, payload):
             return
         payload.setdefault("from_label", display(c.user))
         body = canonical(payload)
@@ -1470,6 +1471,8 @@ class Engine:
         payload = {"kind": "pay_request", "currency": req.currency, "amount": req.amount, "request_id": req.id,
                    "to_user": requester.id, "to_label": display(requester), "note": req.note, "fee": 0, "from_user": c.user.id,
                    "from_label": display(c.user)}
+        if (a is None or a.status not in AWAITING) and not self._limit_ok(c, "pay_request", payload):
+            return
         if a is None or a.status in ("cancelled", "expired", "failed"):
             if a is not None:
                 c.s.delete(a)
