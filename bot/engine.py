@@ -19,6 +19,7 @@ from bot import commands
 from bot.actions import canonical, describe, digest, money_text, needs_stepup
 from bot.clock import aware
 from bot.config import Settings
+from bot.crash import crash_point
 from bot.directory import Directory, display, owner_of
 from bot.events import Attachment, Button, ChatKind, Event, Reply, ReplyKind
 from bot.execution import Executor, Outcome
@@ -38,6 +39,8 @@ from bot.models import (
     User,
 )
 from bot.policy import Policy, PolicyInput
+from bot.reasons import RETRYABLE
+from bot.reasons import reason as reason_text
 from bot.stepup import PinCheck, StepUp
 from ledger import Ledger
 from ledger.money import TooPrecise, to_minor
@@ -61,6 +64,11 @@ def intent_from_dict(data: dict[str, Any]) -> Any:
     if fields.get("when"):
         fields["when"] = date.fromisoformat(fields["when"])
     return Intent(**fields)
+
+
+def attempt_id(action_id: str, attempt: int) -> str:
+    """What an attempt's transfer ids derive from: the action's id, then `:try<n>` for attempts after a failure."""
+    return action_id if attempt <= 0 else f"{action_id}:try{attempt}"
 
 
 def press_token() -> str:
@@ -1004,10 +1012,24 @@ class Engine:
             else:
                 c.answer(t(c.lang, "Too late to cancel: it is {status}.", status=t(c.lang, a.status)))
             return
+        if tok.choice == "retry":
+            self._retry(c, a)
+            return
         if tok.choice == "confirm":
             if not via_link:
                 c.answer(t(c.lang, "Confirmed. Check our private chat."), alert=False) if not c.private else c.answer(t(c.lang, "Confirmed."), alert=False)
             self._confirm(c, a)
+
+    def _retry(self, c: Ctx, a: Action) -> None:
+        """A failed card confirmed again: a new attempt (transfer ids of its own), with its own step-up."""
+        if a.status != "failed" or a.kind not in ("send", "deposit", "withdraw"):
+            c.answer(t(c.lang, "This card is already {status}.", status=t(c.lang, a.status)))
+            return
+        a.attempt += 1
+        a.status, a.result, a.done_at = "awaiting_confirm", None, None
+        a.expires_at = c.now + self.ttl
+        c.answer(t(c.lang, "Trying again."), alert=False)
+        self._confirm(c, a)
 
     KEYPAD = (("1", "2", "3"), ("4", "5", "6"), ("7", "8", "9"), ("⌫", "0", "OK"))
 
@@ -1256,6 +1278,7 @@ class Engine:
                 return []
             payload = json.loads(a.payload)
             kind = a.kind
+            run_id = attempt_id(a.id, a.attempt)
             s.rollback()
         if kind == "send" and (payload.get("recurrence") or payload.get("when")):
             outcome = Outcome(True, "scheduled")
@@ -1266,7 +1289,8 @@ class Engine:
 
             outcome = trading.execute_order(self, action_id, payload)
         else:
-            outcome = self.executor.run(action_id, kind, payload)
+            outcome = self.executor.run(run_id, kind, payload)
+            crash_point("after_ledger_commit")
         return self._record(action_id, payload, outcome, kind)
 
     def _record(self, action_id: str, payload: dict[str, Any], outcome: Outcome, kind: str | None = None) -> list[Reply]:
@@ -1294,7 +1318,13 @@ class Engine:
         if not outcome.ok:
             reason = self._reason(outcome.code, lang)
             text = t(lang, "Not done: {reason}", reason=reason) + "\n" + summary
-            replies += self._edit_or_send(s, f"card:{a.id}", a.card_chat_id, text)
+            buttons: tuple[tuple[Button, ...], ...] = ()
+            if a.kind in ("send", "deposit", "withdraw") and outcome.code in RETRYABLE:
+                retry = self._raw_token(s, "retry", action_id=a.id, allowed=user.id, now=now, single_use=True,
+                                        lifetime=self.ttl)
+                buttons = ((Button(commands.labels(lang)["confirm"], data=retry),),)
+                text += "\n" + t(lang, "Put it right, then press Confirm to try again.")
+            replies += self._edit_or_send(s, f"card:{a.id}", a.card_chat_id, text, buttons)
             if user.private_chat_id and user.private_chat_id != a.card_chat_id:
                 replies.append(Reply(ReplyKind.message, user.private_chat_id, text))
             return replies
@@ -1311,7 +1341,7 @@ class Engine:
         else:
             done = t(lang, "Done ✅") + "\n" + summary
             if kind == "send":
-                self._record_escrow(s, a.id, user.id or 0, payload, now)
+                self._record_escrow(s, attempt_id(a.id, a.attempt), user.id or 0, payload, now)
                 replies += self._notify_recipients(s, user, payload)
             if kind == "pay_request":
                 replies += self._request_paid(s, payload, now)
@@ -1321,13 +1351,8 @@ class Engine:
         return replies
 
     def _reason(self, code: str, lang: str) -> str:
-        return {
-            "exceeds_credits": t(lang, "not enough money in your wallet. Top up first, e.g. \"top up $50\"."),
-            "insufficient_funds": t(lang, "not enough money in your wallet. Top up first, e.g. \"top up $50\"."),
-            "funding_declined": t(lang, "the funding source declined it."),
-            "insufficient_buying_power": t(lang, "not enough cash for this order."),
-            "no_position": t(lang, "you don't hold enough of it."),
-        }.get(code, code.replace("_", " "))
+        """Why it was not done, as a sentence (bot/reasons.py has one for every code; never the code itself)."""
+        return reason_text(code, lang)
 
     def _notify_recipients(self, s: Session, sender: User, payload: dict[str, Any]) -> list[Reply]:
         out: list[Reply] = []
@@ -1474,13 +1499,16 @@ class Engine:
         if (a is None or a.status not in AWAITING) and not self._limit_ok(c, "pay_request", payload):
             return
         if a is None or a.status in ("cancelled", "expired", "failed"):
+            attempt = 0
             if a is not None:
+                attempt = a.attempt + 1  # the failed attempt's transfer ids stay failed: this one has its own
                 c.s.delete(a)
                 c.s.flush()
             body = canonical(payload)
             a = Action(id=action_id, kind="pay_request", initiator_id=c.user.id or 0, messenger=c.ev.chat.messenger,
                        origin_chat_id=c.ev.chat.chat_id, origin_group=False, payload=body, digest=digest(body),
-                       created_at=c.now, expires_at=c.now + self.ttl, card_chat_id=c.user.private_chat_id)
+                       created_at=c.now, expires_at=c.now + self.ttl, card_chat_id=c.user.private_chat_id,
+                       attempt=attempt)
             c.s.add(a)
             c.s.flush()
         if not via_link:
