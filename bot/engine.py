@@ -445,8 +445,11 @@ class Engine:
         parts = arg.split()
         sub = parts[0].lower() if parts else "help"
         if sub == "check":
+            from bot.escrow import reconcile
+
             report = self._ledger(c).check()
-            c.say(("OK: " if report.ok else "PROBLEMS: ") + report.summary + ("\n" + "\n".join(report.problems[:20]) if report.problems else ""))
+            problems = report.problems + reconcile(self.db, self.ledger)
+            c.say(("OK: " if not problems else "PROBLEMS: ") + report.summary + ("\n" + "\n".join(problems[:20]) if problems else ""))
         elif sub == "tier" and len(parts) == 3 and parts[2].isdigit():
             target = self.directory.by_handle(c.s, parts[1])
             if target is None:
@@ -1559,60 +1562,68 @@ class Engine:
             ledger.set_label(owner, label)
 
     def _claim_escrow(self, c: Ctx) -> None:
+        """Money waiting for this handle: post each hold on to the new user's wallet (bot/escrow.py)."""
+        from bot import escrow
+
         if not c.user.handle:
             return
-        rows = c.s.exec(select(Escrow).where(Escrow.handle == c.user.handle, Escrow.status == "held")).all()
+        rows = c.s.exec(select(Escrow).where(Escrow.handle == c.user.handle, Escrow.status == escrow.HELD)).all()
         if not rows:
             return
-        claims = [(r.id, r.amount, r.currency, r.transfer_id) for r in rows]
+        claims = [(r.id or 0, r.amount, r.currency, r.transfer_id, r.sender_id) for r in rows]
         uid = c.user.id
         assert uid is not None
         ledger = self._ledger(c)
-        from ledger import TransferSpec
-
-        claimed: list[tuple[int, int, str]] = []
-        for eid, amount, cur, _tid in claims:
-            wallet = ledger.open_account(owner_of(uid), cur, "wallet", label=display(c.user))
-            self.executor.forget(uid)
-            escrow = ledger.system_account("escrow", cur)
-            res = ledger.create_transfer(TransferSpec(id=f"escrow:{eid}:claim", debit_account_id=escrow.id,
-                                                      credit_account_id=wallet.id, amount=amount, memo="escrow claim"))
-            if res.ok:
-                claimed.append((eid, amount, cur))
-        for eid, amount, cur in claimed:
-            row = c.s.get(Escrow, eid)
-            if row is not None and row.status == "held":
-                row.status, row.done_at = "claimed", c.now
-                sender = c.s.get(User, row.sender_id)
+        settled: list[tuple[int, int, str, int, str]] = []
+        for eid, amount, cur, tid, sender_id in claims:
+            wallet = self.executor.wallet(uid, cur, display(c.user))
+            fate = escrow.claim(ledger, tid, self.executor.system("escrow", cur), wallet, amount)
+            crash_point("escrow_claim_committed")
+            if fate in (escrow.CLAIMED, escrow.RETURNED):
+                settled.append((eid, amount, cur, sender_id, fate))
+            else:
+                log.error("escrow claim %s: the hold %s is %s", eid, tid, fate)
+        for eid, amount, cur, sender_id, fate in settled:
+            if not escrow.settle(c.s, eid, fate, c.now):
+                continue  # the sweep wrote it (and told whom it concerns)
+            sender = c.s.get(User, sender_id)
+            if fate == escrow.CLAIMED:
                 c.say(t(c.lang, "{who} sent you {amount}. It is in your wallet now.", who=display(sender) if sender else "?",
                         amount=money_text(amount, cur, c.lang)))
+            elif sender is not None and sender.private_chat_id:
+                c.say(t(sender.lang, "@{handle} did not claim {amount} in time, so it is back in your wallet.",
+                        handle=c.user.handle, amount=money_text(amount, cur, sender.lang)), chat_id=sender.private_chat_id)
 
     def _escrow_due(self, now: datetime) -> list[Reply]:
-        from ledger import TransferSpec
+        """Escrow whose days are over: void each hold back to the sender, unless the ledger says it was claimed."""
+        from bot import escrow
 
         replies: list[Reply] = []
         with Session(self.db, expire_on_commit=False) as s:
-            held = s.exec(select(Escrow).where(Escrow.status == "held", col(Escrow.expires_at) <= now)).all()
-            due = [(e.id, e.sender_id, e.amount, e.currency, e.handle) for e in held if (aware(e.expires_at) or now) <= now]
+            held = s.exec(select(Escrow).where(Escrow.status == escrow.HELD, col(Escrow.expires_at) <= now)).all()
+            due = [(e.id or 0, e.sender_id, e.amount, e.currency, e.handle, e.transfer_id)
+                   for e in held if (aware(e.expires_at) or now) <= now]
             s.rollback()
-        for eid, sender_id, amount, cur, handle in due:
-            wallet = self.ledger.open_account(owner_of(sender_id), cur, "wallet")
-            escrow = self.ledger.system_account("escrow", cur)
-            res = self.ledger.create_transfer(TransferSpec(id=f"escrow:{eid}:return", debit_account_id=escrow.id,
-                                                           credit_account_id=wallet.id, amount=amount, memo="escrow return"))
-            if not res.ok:
-                log.error("escrow return %s failed: %s", eid, res.result)
+        for eid, sender_id, amount, cur, handle, tid in due:
+            fate = escrow.give_back(self.ledger, tid)
+            crash_point("escrow_return_committed")
+            if fate not in (escrow.CLAIMED, escrow.RETURNED):
+                log.error("escrow return %s: the hold %s is %s", eid, tid, fate)
                 continue
             with Session(self.db, expire_on_commit=False) as s:
-                row = s.get(Escrow, eid)
-                if row is None or row.status != "held":
-                    continue
-                row.status, row.done_at = "returned", now
+                if not escrow.settle(s, eid, fate, now):
+                    s.rollback()
+                    continue  # the payee's claim wrote it
                 sender = s.get(User, sender_id)
-                if sender is not None and sender.private_chat_id:
+                payee = self.directory.by_handle(s, handle)
+                if fate == escrow.RETURNED and sender is not None and sender.private_chat_id:
                     replies.append(Reply(ReplyKind.message, sender.private_chat_id,
                                          t(sender.lang, "@{handle} did not claim {amount} in time, so it is back in your wallet.",
                                            handle=handle, amount=money_text(amount, cur, sender.lang))))
+                if fate == escrow.CLAIMED and payee is not None and payee.private_chat_id:
+                    replies.append(Reply(ReplyKind.message, payee.private_chat_id,
+                                         t(payee.lang, "{who} sent you {amount}. It is in your wallet now.",
+                                           who=display(sender) if sender else "?", amount=money_text(amount, cur, payee.lang))))
                 s.commit()
         return replies
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.directory import owner_of
+from bot.escrow import hold_spec
 from bot.funding import FundingPort
 from ledger import Ledger, ResultCode, TransferFlag, TransferSpec
 
@@ -80,11 +81,13 @@ class Executor:
         specs: list[TransferSpec] = []
         legs = payload["legs"]
         for i, leg in enumerate(legs):
-            if leg.get("to_user") is not None:
-                target = self.wallet(int(leg["to_user"]), cur, leg.get("label"))
-            else:
-                target = self.system("escrow", cur)
-            flags = TransferFlag.LINKED if i < len(legs) - 1 else TransferFlag.NONE
+            last = i == len(legs) - 1
+            if leg.get("to_user") is None:  # a payee who never wrote to the bot: a hold in escrow (bot/escrow.py)
+                specs.append(hold_spec(f"{action_id}:{i}", source, self.system("escrow", cur), int(leg["amount"]),
+                                       linked=not last, memo=payload.get("note")))
+                continue
+            target = self.wallet(int(leg["to_user"]), cur, leg.get("label"))
+            flags = TransferFlag.LINKED if not last else TransferFlag.NONE
             specs.append(TransferSpec(id=f"{action_id}:{i}", debit_account_id=source, credit_account_id=target,
                                       amount=int(leg["amount"]), flags=flags, memo=payload.get("note")))
         return self._commit(specs)

@@ -41,15 +41,21 @@ def check(db: DbOption = None) -> None:
     Checks: account counters against the transfers, money conserved per asset (posted and
     pending), no limited account beyond its limit, the hash chain unbroken up to the head, every
     hold consistent with the row that posted, voided or expired it, reversals within their
-    originals. Prints each problem naming its table and row; the last line says what was
+    originals; and each escrow account against the engine's escrow rows (every row's hold in the
+    state the row says, the money on hold equal to the rows still held). Prints each problem naming its table and row; the last line says what was
     checked. Exit status 0 when everything holds, 1 otherwise.
     """
+    from bot.escrow import reconcile_report
+
     with _open(db) as ledger:
         report = ledger.check()
-    for problem in report.problems:
+        escrow_problems, escrow_summary = reconcile_report(ledger.engine, ledger)
+    problems = report.problems + escrow_problems
+    for problem in problems:
         typer.echo(problem)
-    typer.echo(("ok: " if report.ok else "FAILED: ") + report.summary)
-    raise typer.Exit(0 if report.ok else 1)
+    summary = report.summary + escrow_summary
+    typer.echo(("ok: " if not problems else "FAILED: ") + summary)
+    raise typer.Exit(0 if not problems else 1)
 
 
 @app.command()
