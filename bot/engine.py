@@ -174,6 +174,10 @@ class Engine:
 
     def handle(self, ev: Event) -> list[Reply]:
         """Handle one event exactly once; a redelivered event (same id) returns no replies."""
+        from bot import intake
+
+        refused = intake.has_nul_text(ev)
+        ev = intake.clean(ev)
         now = self.clock()
         ctx: Ctx | None = None
         relabel: list[tuple[int, str]] = []
@@ -190,7 +194,11 @@ class Engine:
                 chat = self.directory.chat_row(s, ev)
                 ctx = Ctx(s=s, ev=ev, user=user, chat=chat, now=now)
                 self._observe(ctx)
-                self._dispatch(ctx)
+                if refused:
+                    ctx.say(t(ctx.lang, "Your message has a hidden control character (a NUL byte) that I can't read, "
+                                        "so I did nothing with it. Please type it again."))
+                else:
+                    self._dispatch(ctx)
                 relabel = list(s.info.get("relabelled", []))
                 s.commit()
         except Exception:
