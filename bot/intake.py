@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TypeVar
+from typing import overload
 
 from bot.events import Chat, Event, Mention, Person, Press, ReplyTo
 
 NUL = "\x00"
-T = TypeVar("T", str, None)
 
 
-def _s(value: T) -> T:
+@overload
+def _s(value: str) -> str: ...
+@overload
+def _s(value: str | None) -> str | None: ...
+def _s(value: str | None) -> str | None:
     return value.replace(NUL, "") if isinstance(value, str) else value
 
 

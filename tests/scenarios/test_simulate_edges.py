@@ -54,7 +54,7 @@ def test_two_simulate_processes_on_one_database_drop_no_event(db_url: str, tmp_p
     cmd = [sys.executable, "-m", "adapters.cli.main", "simulate", "--db", db_url]
     procs = [subprocess.Popen([*cmd, str(f)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for f in files]
     outs = [p.communicate(timeout=600) for p in procs]
-    for p, (out, err) in zip(procs, outs, strict=True):
+    for p, (_, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err[-3000:]
     for who, (out, _) in zip(("ann", "ben"), outs, strict=True):
         answered = [json.loads(line) for line in out.splitlines() if line.strip()]
