@@ -29,6 +29,7 @@ CUE_CATEGORIES: tuple[str, ...] = (
     "for",
     "reply",
     "self",
+    "poss",
     "each",
     "shares",
     "of",

@@ -69,6 +69,10 @@ def _choose(items: list[Item], cmd_intent: str | None, timed: set[int]) -> tuple
         if it.kind == "phrase" and "pre" in it.cats:
             i += 1
             continue
+        if it.kind == "phrase" and "reply" in it.cats and i + 1 < n and "intent" in items[i + 1].cats:
+            # A French clitic before its verb: "peux-tu lui envoyer 20 €".
+            i += 1
+            continue
         break
     # No command up front: a question about balance, history, a price... unless it tells a story.
     seen_symbol = False
@@ -173,8 +177,11 @@ def _not_money(items: list[Item], trigger: int, seen: set[str]) -> bool:
 class Reader:
     """One message read in one language against one directory and one `now`."""
 
-    def __init__(self, lang: str, directory: InstrumentDirectory, now: datetime.datetime) -> None:
+    def __init__(
+        self, lang: str, directory: InstrumentDirectory, now: datetime.datetime, reply: bool | None = None
+    ) -> None:
         self.lang = lang
+        self.reply = reply
         self.directory = directory
         self.today = now.date() if isinstance(now, datetime.datetime) else now
 
@@ -274,6 +281,10 @@ class Reader:
         amount, currency, amount_clarify = _amount(money, free)
         if clarify is None:
             clarify = amount_clarify
+        if self.reply is False and "reply" in recipients:
+            # "send 20 to her" in a message that replies to no one: who is "her"? Ask.
+            recipients = [r for r in recipients if r != "reply"]
+            doubtful = True
         if clarify is None and intent in PAYMENT_INTENTS and (not recipients or doubtful):
             clarify = "missing_recipient"
         return Intent(
@@ -356,9 +367,13 @@ def parse(
     now: datetime.datetime,
     directory: InstrumentDirectory | None = None,
     hint_lang: str | None = None,
+    reply: bool | None = None,
 ) -> Intent:
     """Read a chat message as an Intent. `lang` forces the language; otherwise it is detected
-    among en/nb/fr with `hint_lang` (the client's language) breaking ties."""
+    among en/nb/fr with `hint_lang` (the client's language) breaking ties. `reply` says whether
+    the message replies to someone's message: False makes "him/her" ask who
+    (`missing_recipient`) instead of naming the payee `"reply"`; None (not known) reads them as
+    `"reply"`, which the engine resolves against the replied-to message or asks."""
     code = _language(lang)
     hint = None
     if hint_lang:
@@ -389,7 +404,7 @@ def parse(
             hit = table.get(phrase_key(body))
             if hit is not None:
                 return bare(hit, code)
-    reader = Reader(code, directory if directory is not None else load_directory(), now)
+    reader = Reader(code, directory if directory is not None else load_directory(), now, reply)
     return reader.read(body, cmd_intent, slash)
 
 

@@ -136,7 +136,7 @@ class LexiconMatcher:
                         gate.update(str(v) for v in vals)
         by_phrase: dict[str, tuple[Doc, Cats]] = {}
         for cat, value, phrase in entries:
-            doc = nlp.make_doc(phrase)
+            doc = _phrase_doc(nlp, phrase)
             key = " ".join(t.norm_ for t in doc)
             if not key:
                 continue
@@ -175,6 +175,17 @@ class LexiconMatcher:
                     reading.add(start, end, cat, value)
         doc.user_data["finbot"] = reading
         return doc
+
+
+def _phrase_doc(nlp: Language, phrase: str) -> Doc:
+    """A phrase of the data as the tokenizer cuts it inside a message. An elided word alone
+    ("l'", "d'", "qu'", "m'") is one token before a word ("l'uber") but two at the end of a text
+    ("l" "'"): read it with a word after it, then leave that word off."""
+    if phrase.endswith("'") and not phrase.endswith(" '"):
+        doc = nlp.make_doc(phrase + "x")
+        if len(doc) > 1 and doc[-1].text == "x" and doc[-2].text.endswith("'"):
+            return doc[:-1].as_doc()
+    return nlp.make_doc(phrase)
 
 
 def _fold_spec(token: object) -> dict[str, object]:

@@ -1,0 +1,98 @@
+"""Issue 9, the parser where it is dangerous: each class of mistake that reached a card, in en, nb
+and fr. Every case asks back or reads right; none may put a wrong payee, amount or order on a card."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import read, slots
+
+# --- pronouns: a possessive in a note is never a payee; "to her" with no reply asks who --------
+
+POSSESSIVE_NOTES = [
+    ("send 20 to @bob for her birthday", "en", ["@bob"], "her birthday"),
+    ("send @bob 20 for his ticket", "en", ["@bob"], "his ticket"),
+    ("request 12 from @tina for their pizza", "en", ["@tina"], "their pizza"),
+    ("send 200 kr til @ola til hennes bursdag", "nb", ["@ola"], "hennes bursdag"),
+    ("betal @per 150 for hans billett", "nb", ["@per"], "hans billett"),
+    ("envoie 20 € à @bob pour son anniversaire", "fr", ["@bob"], "son anniversaire"),
+    ("demande 30 € à @ines pour leur cadeau", "fr", ["@ines"], "leur cadeau"),
+]
+
+
+@pytest.mark.parametrize(("text", "lang", "recipients", "note"), POSSESSIVE_NOTES)
+def test_a_possessive_in_a_note_is_not_a_payee(text: str, lang: str, recipients: list[str], note: str) -> None:
+    got = read(text, lang)
+    assert list(got.recipients) == recipients
+    assert got.note == note
+    assert got.clarify is None
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [("send 8 for his coffee", "en"), ("pay her rent 20", "en"), ("send 60 kr for hennes kaffe", "nb"), ("envoie 8 € pour son café", "fr")],
+)
+def test_a_possessive_alone_names_no_one(text: str, lang: str) -> None:
+    got = read(text, lang)
+    assert got.recipients == ()
+    assert got.clarify == "missing_recipient"
+
+
+OBJECT_PRONOUNS = [
+    ("send 20 to her", "en"),
+    ("send 20 to him", "en"),
+    ("send 20 to them", "en"),
+    ("pay her 15", "en"),
+    ("send 200 kr til henne", "nb"),
+    ("send 200 kr til ham", "nb"),
+    ("send 200 kr til dem", "nb"),
+    ("envoie-lui 20 €", "fr"),
+    ("envoie 20 € à elle", "fr"),
+    ("envoie-leur 20 €", "fr"),
+    ("peux-tu lui envoyer 20 €", "fr"),
+]
+
+
+@pytest.mark.parametrize(("text", "lang"), OBJECT_PRONOUNS)
+def test_him_her_them_without_a_reply_asks_who(text: str, lang: str) -> None:
+    got = read(text, lang, reply=False)
+    assert got.intent == "send"
+    assert got.amount is not None
+    assert got.recipients == ()
+    assert got.clarify == "missing_recipient"
+
+
+@pytest.mark.parametrize(("text", "lang"), OBJECT_PRONOUNS)
+def test_him_her_them_in_a_reply_is_the_replied_to_author(text: str, lang: str) -> None:
+    for reply in (True, None):
+        got = read(text, lang, reply=reply)
+        assert got.recipients == ("reply",)
+        assert got.clarify is None
+
+
+def test_a_named_payee_and_a_pronoun_without_a_reply_asks() -> None:
+    got = read("send 20 to @bob and her", "en", reply=False)
+    assert got.clarify == "missing_recipient"
+
+
+# --- French elisions are never names ------------------------------------------------------------
+
+ELISIONS = [
+    ("partage l'uber de 32 € avec @bob", ["@bob"]),
+    ("partage l'addition de 90 € avec @max et @eva", ["@max", "@eva"]),
+    ("partage jusqu'à 40 € avec anna", ["anna"]),
+    ("envoie 20 € à @chloe qu'il m'a avancés", ["@chloe"]),
+    ("rembourse @max des 15 € qu'il m'a prêtés", ["@max"]),
+    ("divise l'apéro de 45 € avec @nico", ["@nico"]),
+]
+
+
+@pytest.mark.parametrize(("text", "recipients"), ELISIONS)
+def test_french_elisions_are_not_names(text: str, recipients: list[str]) -> None:
+    got = read(text, "fr")
+    assert sorted(got.recipients) == sorted(recipients)
+    assert not any(r.endswith("'") for r in got.recipients)
+
+
+def test_slots_helper_still_reads_the_plain_case() -> None:
+    assert slots("envoie 20 € à @anna", "fr")["recipients"] == ["@anna"]
