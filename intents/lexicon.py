@@ -36,6 +36,7 @@ CUE_CATEGORIES: tuple[str, ...] = (
     "worth",
     "limit",
     "pct",
+    "per",
     "every",
     "other",
     "other_every",

@@ -96,3 +96,31 @@ def test_french_elisions_are_not_names(text: str, recipients: list[str]) -> None
 
 def test_slots_helper_still_reads_the_plain_case() -> None:
     assert slots("envoie 20 € à @anna", "fr")["recipients"] == ["@anna"]
+
+
+# --- "worth of" keeps its currency ----------------------------------------------------------------
+
+WORTH_OF = [
+    ("buy 50 dollars worth of AAPL", "en", "AAPL", "50", "USD"),
+    ("buy 50 dollar's worth of AAPL", "en", "AAPL", "50", "USD"),
+    ("buy $50 worth of AAPL", "en", "AAPL", "50", "USD"),
+    ("buy 30 pounds worth of tesla", "en", "TSLA", "30", "GBP"),
+    ("buy fifty dollars worth of apple", "en", "AAPL", "50", "USD"),
+    ("buy for 500 kr of EQNR", "en", "EQNR", "500", "NOK"),
+    ("kjøp for 500 kr av Equinor", "nb", "EQNR", "500", "NOK"),
+    ("kjøp 200 dollar verdt av apple", "nb", "AAPL", "200", "USD"),
+    ("achète pour 200 € de LVMH", "fr", "MC", "200", "EUR"),
+    ("achète pour 100 dollars d'actions Tesla", "fr", "TSLA", "100", "USD"),
+    ("achète pour cent euros de LVMH", "fr", "MC", "100", "EUR"),
+]
+
+
+@pytest.mark.parametrize(("text", "lang", "symbol", "notional", "currency"), WORTH_OF)
+def test_worth_of_keeps_the_currency(text: str, lang: str, symbol: str, notional: str, currency: str) -> None:
+    got = slots(text, lang)
+    assert got == {"intent": "buy", "lang": lang, "symbol": symbol, "notional": notional, "currency": currency}
+
+
+@pytest.mark.parametrize(("text", "lang"), [("vends 50 pour cent de mes LVMH", "fr"), ("sell 50 per 100 of my tesla", "en")])
+def test_n_per_hundred_is_a_percent(text: str, lang: str) -> None:
+    assert read(text, lang).fraction is not None and str(read(text, lang).fraction) == "0.5"
