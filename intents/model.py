@@ -33,6 +33,7 @@ CLARIFY_CODES: tuple[str, ...] = (
     "missing_recipient",
     "unknown_symbol",
     "ambiguous_intent",
+    "missing_quantity",
 )
 LANGUAGES: tuple[str, ...] = ("en", "nb", "fr")
 DECIMAL_KEYS: tuple[str, ...] = ("amount", "quantity", "notional", "fraction", "limit_price")

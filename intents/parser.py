@@ -325,7 +325,8 @@ class Reader:
             elif trade.symbol is None:
                 clarify = "unknown_symbol"
             elif trade.quantity is None and trade.notional is None and trade.fraction is None:
-                clarify = "missing_amount"
+                # "buy AAPL when it drops to 140": a price but no size. Never a size of 140.
+                clarify = "missing_quantity" if trade.limit_price is not None else "missing_amount"
         return Intent(
             intent,
             self.lang,

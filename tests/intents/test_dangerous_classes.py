@@ -124,3 +124,29 @@ def test_worth_of_keeps_the_currency(text: str, lang: str, symbol: str, notional
 @pytest.mark.parametrize(("text", "lang"), [("vends 50 pour cent de mes LVMH", "fr"), ("sell 50 per 100 of my tesla", "en")])
 def test_n_per_hundred_is_a_percent(text: str, lang: str) -> None:
     assert read(text, lang).fraction is not None and str(read(text, lang).fraction) == "0.5"
+
+
+# --- a price said as a condition is a limit price, never a quantity --------------------------------
+
+CONDITIONS = [
+    ("buy AAPL when it drops to 140", "en", "buy", "AAPL", None, "140"),
+    ("buy tesla when it's at 200", "en", "buy", "TSLA", None, "200"),
+    ("buy 5 AAPL when it drops to 140", "en", "buy", "AAPL", "5", "140"),
+    ("buy 3 msft if the price falls below 400", "en", "buy", "MSFT", "3", "400"),
+    ("buy 5 when tesla drops to 200", "en", "buy", "TSLA", "5", "200"),
+    ("sell 10 nvda once nvidia hits 200", "en", "sell", "NVDA", "10", "200"),
+    ("kjøp Equinor hvis den faller til 140", "nb", "buy", "EQNR", None, "140"),
+    ("kjøp 10 Equinor når kursen går ned til 250", "nb", "buy", "EQNR", "10", "250"),
+    ("kjøp 5 når Equinor faller til 250", "nb", "buy", "EQNR", "5", "250"),
+    ("achète LVMH quand elle baisse à 140", "fr", "buy", "MC", None, "140"),
+    ("achète 4 LVMH si le cours passe sous 600", "fr", "buy", "MC", "4", "600"),
+    ("achète Airbus lorsqu'il tombe en dessous de 150", "fr", "buy", "AIR", None, "150"),
+    ("achète 3 quand LVMH tombe à 600", "fr", "buy", "MC", "3", "600"),
+]
+
+
+@pytest.mark.parametrize(("text", "lang", "intent", "symbol", "quantity", "limit"), CONDITIONS)
+def test_a_condition_price_is_a_limit(text: str, lang: str, intent: str, symbol: str, quantity: str | None, limit: str) -> None:
+    got = read(text, lang).to_json_dict()
+    assert (got["intent"], got["symbol"], got["quantity"], got["limit_price"]) == (intent, symbol, quantity, limit)
+    assert got["clarify"] == (None if quantity else "missing_quantity")
