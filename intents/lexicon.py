@@ -157,6 +157,11 @@ def lexicon(lang: str) -> Lexicon:
         assert isinstance(table, dict)
         for value, items in table.items():
             phrases.extend((cat, str(value), p) for p in _str_list(items))
+    written = {fold(p) for cat, _v, p in phrases if cat == "cur"}
+    for code in sorted(common().currency_codes):
+        # Every ISO code of common.json is read as itself in every language ("200 PLN").
+        if code.lower() not in written:
+            phrases.append(("cur", code, code.lower()))
     commands: dict[str, str] = {}
     cmd_table = data.get("commands", {})
     assert isinstance(cmd_table, dict)

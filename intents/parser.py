@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import unicodedata
 from decimal import Decimal
 from functools import cache
 
@@ -124,6 +125,52 @@ def _hyphen_symbol(word: str, single: dict[str, str]) -> str | None:
     return None
 
 
+_KNOWN_SIGNS = frozenset("$€£")
+_SIGNS: dict[str, bool] = {}
+
+
+def _has_currency_sign(text: str) -> bool:
+    """True for a word with a currency sign the data does not name ("¥", "R$", "₿")."""
+    hit = _SIGNS.get(text)
+    if hit is None:
+        if text.lower() in ("us$", "$us", "usd$", "$usd"):
+            hit = False
+        else:
+            signs = {ch for ch in text if unicodedata.category(ch) == "Sc"}
+            hit = bool(signs) and (bool(signs - _KNOWN_SIGNS) or any(ch.isalpha() for ch in text))
+        if len(_SIGNS) < 4096:
+            _SIGNS[text] = hit
+    return hit
+
+
+# Coins written as codes: not ISO 4217, but money people may try to send.
+_COINS = frozenset({"BTC", "XBT", "ETH", "USDT", "USDC", "SOL", "DOGE", "LTC", "XRP", "ADA", "BNB", "DOT", "XMR", "SATS"})
+
+
+@cache
+def _foreign_codes() -> frozenset[str]:
+    """Codes of currencies the data does not read: every ISO 4217 code babel knows and a few
+    coins, less the codes of common.json (those are read as themselves)."""
+    from babel.numbers import list_currencies
+
+    return frozenset(c.upper() for c in list_currencies()) - common().currency_codes | _COINS
+
+
+def _coded(items: list[Item], m: Money) -> bool:
+    """An unknown capitals word right before or after an amount: a currency code we cannot read."""
+    for k in (m.first - 1, m.last + 1):
+        if 0 <= k < len(items) and items[k].kind == "phrase" and items[k].cats.keys() == {"tickerlike"}:
+            prev = items[k - 1] if k > 0 else None
+            if prev is not None and "cur" in prev.cats and prev.end == items[k].start:
+                continue  # "0,01 £GB", "$US": the country letters of a sign the data reads
+            return True
+    return False
+
+
+def _next_to_number(items: list[Item], k: int) -> bool:
+    return (k > 0 and items[k - 1].kind == "num") or (k + 1 < len(items) and items[k + 1].kind == "num")
+
+
 _BARE: dict[tuple[str, str, str | None, str | None], Intent] = {}
 
 
@@ -196,7 +243,21 @@ class Reader:
         items, seen = build_items(prepared, found, lex.decimal_mark, lex.group_marks, symbols.exact)
         glued = symbols.glued(lex.symbol_suffixes)
         note_suffixes = lex.note_suffixes
-        for it in items:
+        foreign = _foreign_codes()
+        for k, it in enumerate(items):
+            if it.kind == "punct" or (it.kind == "word" and (not it.text.isascii() or "$" in it.text)):
+                if _has_currency_sign(it.text):
+                    # "¥500", "₹300", "R$5", "₩5000": a currency the bot cannot name. Ask, never
+                    # read it as the default currency.
+                    it.kind = "phrase"
+                    it.cats = {"cur": "?"}
+                    seen.add("cur")
+                    continue
+            if it.kind == "phrase" and it.upper and it.cats.keys() == {"tickerlike"} and it.text in foreign and _next_to_number(items, k):
+                # "5 BTC", "300 INR": a currency code (ISO 4217 or a coin) the data does not read.
+                it.cats = {"cur": "?"}
+                seen.add("cur")
+                continue
             if it.kind != "word":
                 continue
             norm = it.norm
@@ -279,6 +340,9 @@ class Reader:
         money = [m for m in read_money(items, taken) if not m.pct and not _counts_ways(items, m)]
         free = free_currencies(items, money, taken) if "cur" in seen else []
         amount, currency, amount_clarify = _amount(money, free)
+        if amount_clarify is None and "tickerlike" in seen and any(_coded(items, m) for m in money):
+            # "send 5 XYZ to @bob": a code next to the amount that the data cannot name. Ask.
+            amount, amount_clarify = None, "ambiguous_amount"
         if clarify is None:
             clarify = amount_clarify
         if self.reply is False and "reply" in recipients:
@@ -452,6 +516,7 @@ def parse_amount(text: str, lang: str) -> AmountParse | None:
         return None
     free = free_currencies(items, money, set())
     first = money[0]
-    currency = first.currency or (free[0] if len(set(free)) == 1 else None)
-    clarify = None if first.ok and len(money) == 1 else "ambiguous_amount"
+    unknown = "?" in free or _coded(items, first)
+    currency = first.currency or (free[0] if len(set(free)) == 1 and not unknown else None)
+    clarify = None if first.ok and len(money) == 1 and not unknown else "ambiguous_amount"
     return AmountParse(first.value, currency, clarify)

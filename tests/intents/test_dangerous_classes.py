@@ -150,3 +150,50 @@ def test_a_condition_price_is_a_limit(text: str, lang: str, intent: str, symbol:
     got = read(text, lang).to_json_dict()
     assert (got["intent"], got["symbol"], got["quantity"], got["limit_price"]) == (intent, symbol, quantity, limit)
     assert got["clarify"] == (None if quantity else "missing_quantity")
+
+
+# --- an unknown currency mark or code asks back, never becomes the default currency -------------
+
+UNKNOWN_CURRENCIES = [
+    ("send ¥500 to @bob", "en", "send"),
+    ("send 5 BTC to @bob", "en", "send"),
+    ("send ₹300 to @bob", "en", "send"),
+    ("send R$5 to @bob", "en", "send"),
+    ("send C$5 to @bob", "en", "send"),
+    ("send ₩5000 to @bob", "en", "send"),
+    ("send 500 yen to @bob", "en", "send"),
+    ("send 5 bitcoin to @bob", "en", "send"),
+    ("send 500 INR to @bob", "en", "send"),
+    ("send 5 XYZ to @bob", "en", "send"),
+    ("top up ₽1000", "en", "deposit"),
+    ("buy 500 INR of AAPL", "en", "buy"),
+    ("send 3 ETH til @ola", "nb", "send"),
+    ("send ¥800 til @kari", "nb", "send"),
+    ("be @per om 40 pesos", "nb", "request"),
+    ("envoie ₹300 à @bob", "fr", "send"),
+    ("envoie 20 R$ à @ana", "fr", "send"),
+    ("envoie 20 francs à @paul", "fr", "send"),
+    ("demande 1 bitcoin à @leo", "fr", "request"),
+]
+
+
+@pytest.mark.parametrize(("text", "lang", "intent"), UNKNOWN_CURRENCIES)
+def test_an_unknown_currency_asks(text: str, lang: str, intent: str) -> None:
+    got = read(text, lang)
+    assert got.intent == intent
+    assert got.clarify == "ambiguous_amount"
+    assert got.currency is None and got.amount is None and got.notional is None and got.quantity is None
+
+
+@pytest.mark.parametrize(("text", "lang", "code"), [("send 100 CHF to @bob", "en", "CHF"), ("ta ut 200 PLN", "nb", "PLN"), ("envoie 5000 JPY à @yuki", "fr", "JPY"), ("send US$5 to @bob", "en", "USD")])
+def test_a_code_the_data_reads_is_that_currency(text: str, lang: str, code: str) -> None:
+    got = read(text, lang)
+    assert got.currency == code and got.clarify is None and got.amount is not None
+
+
+@pytest.mark.parametrize("answer", ["¥500", "500 yen", "5 BTC", "R$5", "5 XYZ", "20, in yen"])
+def test_an_answer_in_an_unknown_currency_is_not_an_amount(answer: str) -> None:
+    from intents import parse_amount
+
+    got = parse_amount(answer, "en")
+    assert got is not None and got.clarify == "ambiguous_amount" and got.currency is None
