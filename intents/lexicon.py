@@ -13,6 +13,7 @@ from intents.normalize import fold
 # Cue categories a language file may hold (lists of phrases without a value).
 CUE_CATEGORIES: tuple[str, ...] = (
     "pre",
+    "acquire",
     "neg",
     "past",
     "narr",
@@ -93,6 +94,7 @@ class Lexicon:
     symbol_suffixes: tuple[str, ...] = ()
     note_suffixes: tuple[str, ...] = ()
     number_hint: tuple[str, ...] = ()
+    slang: dict[str, str] = field(default_factory=dict)
 
     def words(self) -> frozenset[str]:
         """Every folded single word this language's data knows (for language detection)."""
@@ -192,9 +194,16 @@ def lexicon(lang: str) -> Lexicon:
         numbers={str(k): v for k, v in numbers.items()},
         patterns=tuple(patterns),
         number_hint=tuple(fold(x) for x in _str_list(data.get("number_hint", []))),
+        slang=_slang(data.get("slang", {})),
         note_suffixes=tuple(fold(x) for x in _str_list(data.get("note_suffixes", []))),
         symbol_suffixes=tuple(sorted((fold(x) for x in _str_list(data.get("symbol_suffixes", []))), key=len, reverse=True)),
     )
+
+
+def _slang(table: object) -> dict[str, str]:
+    """Chat spellings -> the word the data is written with ("u" -> "you"), both folded."""
+    assert isinstance(table, dict), table
+    return {fold(str(k)): fold(str(v)) for k, v in table.items()}
 
 
 def decimal_value(text: str) -> Decimal:

@@ -67,6 +67,14 @@ def _choose(items: list[Item], cmd_intent: str | None, timed: set[int]) -> tuple
             return intent, i, None
         if "neg" in it.cats:
             return "none", -1, None
+        if it.kind == "phrase" and "acquire" in it.cats:
+            # "get me 4 shares of amazon", "skaff meg 4 aksjer": a buy when shares or an
+            # instrument follow and no other command word does ("get me the price of AAPL").
+            rest = items[i + 1 :]
+            if not any("intent" in x.cats for x in rest) and any("shares" in x.cats or "sym" in x.cats for x in rest):
+                return "buy", i, None
+            i += 1
+            continue
         if it.kind == "phrase" and "pre" in it.cats:
             i += 1
             continue

@@ -270,9 +270,16 @@ def build_pipeline(lang: str) -> Language:
     lex = lexicon(lang)
     nlp = _light_french() if lex.spacy == "fr" else spacy.blank(lex.spacy)
     getters: Any = nlp.vocab.lex_attr_getters  # type: ignore[attr-defined]
-    getters[NORM] = fold
+    slang = lex.slang
+
+    def norm(word: str) -> str:
+        # The folded word, with chat spellings read as the word ("u" -> "you", "koi" -> "quoi").
+        folded = fold(word)
+        return slang.get(folded, folded)
+
+    getters[NORM] = norm if slang else fold
     for lexeme in nlp.vocab:
-        lexeme.norm_ = fold(lexeme.orth_)
+        lexeme.norm_ = getters[NORM](lexeme.orth_)
     nlp.add_pipe("finbot_lexicon", config={"lang": lang})
     return nlp
 

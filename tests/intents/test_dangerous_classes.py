@@ -197,3 +197,34 @@ def test_an_answer_in_an_unknown_currency_is_not_an_amount(answer: str) -> None:
 
     got = parse_amount(answer, "en")
     assert got is not None and got.clarify == "ambiguous_amount" and got.currency is None
+
+
+# --- easy misses: acquiring verbs, chat spellings, "what did I pay" ------------------------------
+
+EASY = [
+    ("get me 4 shares of amazon", "en", {"intent": "buy", "symbol": "AMZN", "quantity": "4"}),
+    ("grab 2 nvidia", "en", {"intent": "buy", "symbol": "NVDA", "quantity": "2"}),
+    ("get me the price of tesla", "en", {"intent": "quote", "symbol": "TSLA"}),
+    ("get me my balance", "en", {"intent": "balance"}),
+    ("what can u do?", "en", {"intent": "help"}),
+    ("chek ma balance", "en", {"intent": "balance"}),
+    ("what did i pay last week?", "en", {"intent": "history"}),
+    ("how much did i spend this week", "en", {"intent": "history"}),
+    ("how do i send money?", "en", {"intent": "help"}),
+    ("skaff meg 3 aksjer i tesla", "nb", {"intent": "buy", "symbol": "TSLA", "quantity": "3"}),
+    ("ka kan du gjøre", "nb", {"intent": "help"}),
+    ("hva betalte jeg i går", "nb", {"intent": "history"}),
+    ("hvem har jeg betalt denne uka", "nb", {"intent": "history"}),
+    ("c'est combien l'action lvmh", "fr", {"intent": "quote", "symbol": "MC"}),
+    ("cb coûte airbus", "fr", {"intent": "quote", "symbol": "AIR"}),
+    ("c koi mon solde", "fr", {"intent": "balance"}),
+    ("qu'est-ce que j'ai payé hier", "fr", {"intent": "history"}),
+    ("j'ai payé quoi cette semaine", "fr", {"intent": "history"}),
+    ("prends 3 actions airbus", "fr", {"intent": "buy", "symbol": "AIR", "quantity": "3"}),
+]
+
+
+@pytest.mark.parametrize(("text", "lang", "want"), EASY)
+def test_easy_misses(text: str, lang: str, want: dict[str, str]) -> None:
+    got = slots(text, lang)
+    assert {k: got.get(k) for k in want} == want
