@@ -118,22 +118,26 @@ class LexiconMatcher:
         if symbols:
             entries.extend(("sym", symbol, name) for name, symbol in symbol_names(load_directory()))
         # Token patterns of the data ("hvordan <verb> jeg" -> help), folded like the NORM; the
-        # Matcher runs only when the PhraseMatcher saw a word one of them starts with.
+        # Matcher runs only when the PhraseMatcher saw, for some pattern, a word of each of its
+        # required tokens (a pattern "when ... drops to" needs "when"-like and "drops"-like words).
         self.shapes = Matcher(nlp.vocab)
         gate: set[str] = set()
+        needs: list[list[frozenset[str]]] = []
         shape_labels: dict[int, Cats] = {}
         for cat, value, spec in lex.patterns:
             key = f"{cat}\t{value}"
             tokens = [_fold_spec(tok) for tok in spec]
             self.shapes.add(key, [tokens])
             shape_labels[nlp.vocab.strings[key]] = {cat: value}
-            first = tokens[0].get("NORM") if tokens else None
-            if isinstance(first, str):
-                gate.add(first)
-            elif isinstance(first, dict):
-                for vals in first.values():
-                    if isinstance(vals, list):
-                        gate.update(str(v) for v in vals)
+            required: list[frozenset[str]] = []
+            for tok in tokens:
+                if tok.get("OP") in ("?", "*"):
+                    continue
+                words = _norm_words(tok.get("NORM"))
+                if words:
+                    required.append(words)
+                    gate.update(words)
+            needs.append(required)
         by_phrase: dict[str, tuple[Doc, Cats]] = {}
         for cat, value, phrase in entries:
             doc = _phrase_doc(nlp, phrase)
@@ -143,9 +147,12 @@ class LexiconMatcher:
             entry = by_phrase.setdefault(key, (doc, {}))
             entry[1].setdefault(cat, value)
         for word in gate:
-            by_phrase.setdefault(word, (nlp.make_doc(word), {}))
+            by_phrase.setdefault(word, (_phrase_doc(nlp, word), {}))
         self.labels: dict[int, Cats] = {}
         self.gate_ids: frozenset[int] = frozenset(nlp.vocab.strings[w] for w in gate)
+        self.needs: tuple[tuple[frozenset[int], ...], ...] = tuple(
+            tuple(frozenset(nlp.vocab.strings[w] for w in words) for words in required) for required in needs
+        )
         for key, (doc, cats) in by_phrase.items():
             self.phrases.add(key, [doc])
             if cats:
@@ -155,12 +162,12 @@ class LexiconMatcher:
     def __call__(self, doc: Doc) -> Doc:
         labels = self.labels
         gate_ids = self.gate_ids
-        gated = False
+        seen_gate: set[int] = set()
         spans: Spans = {}
         longest: dict[int, int] = {}
         for match_id, start, end in self.phrases(doc):
             if match_id in gate_ids:
-                gated = True
+                seen_gate.add(match_id)
             cats = labels.get(match_id)
             if cats is None:
                 continue
@@ -169,12 +176,23 @@ class LexiconMatcher:
                 longest[start] = end
         offsets = doc.to_array([IDX, LENGTH]).tolist() if len(doc) else []
         reading = Reading(offsets, spans, longest)
-        if gated:
+        if seen_gate and any(all(words & seen_gate for words in required) for required in self.needs):
             for match_id, start, end in self.shapes(doc):
                 for cat, value in self.shape_labels[match_id].items():
                     reading.add(start, end, cat, value)
         doc.user_data["finbot"] = reading
         return doc
+
+
+def _norm_words(norm: object) -> frozenset[str]:
+    """The words one token of a pattern accepts as its NORM (empty when it tests no NORM)."""
+    if isinstance(norm, str):
+        return frozenset({norm})
+    if isinstance(norm, dict):
+        vals = norm.get("IN")
+        if isinstance(vals, list):
+            return frozenset(str(v) for v in vals)
+    return frozenset()
 
 
 def _phrase_doc(nlp: Language, phrase: str) -> Doc:
