@@ -47,6 +47,10 @@ CUE_CATEGORIES: tuple[str, ...] = (
     "of_month",
     "filler",
     "note_word",
+    "people",
+    "first",
+    "everyone",
+    "standing",
 )
 # Valued categories: value -> phrases.
 VALUED_CATEGORIES: tuple[str, ...] = (

@@ -8,6 +8,7 @@ import unicodedata
 from decimal import Decimal
 from functools import cache
 
+from intents import wave2
 from intents.amounts import Money, free_currencies, presplit, read_money
 from intents.dates import TimeReading, read_time
 from intents.directory import InstrumentDirectory, load_directory
@@ -21,9 +22,11 @@ from intents.notes import read_note
 from intents.numwords import words_to_digits
 from intents.pipeline import pipeline, read, reading, symbol_matcher
 from intents.trades import read_symbol, read_trade
+from intents.wave2 import WAVE2
+from intents.wave2 import names_a_schedule as _names_a_schedule
 
 _SLASH = re.compile(r"^/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?(?=[\s,.:!?]|$)")
-NOMINAL = frozenset({"balance", "history", "portfolio", "quote", "help", "cancel"})
+NOMINAL = frozenset({"balance", "history", "portfolio", "quote", "help", "cancel", "schedules", "debts"})
 _VETO = ("past", "narr", "question", "neg")
 _NOT_A_BARE_PAYMENT = ("intent", "past", "narr", "question", "neg", "thing", "self")
 MAX_CHARS = 4096  # Telegram's longest message; the rest of a longer text is not read.
@@ -296,13 +299,18 @@ class Reader:
             intent = "none"
         if intent == "none":
             return bare("none", lang, clarify)
-        if intent not in MONEY_INTENTS:
+        if intent == "cancel" and _names_a_schedule(items, time, seen):
+            # "cancel my weekly VOO buy", "avbryt den faste betalingen til @ola": a standing order.
+            intent = "unschedule"
+        if intent not in MONEY_INTENTS and intent != "unschedule":
             time = TimeReading()
         used = set(time.used)
         if trigger >= 0:
             used.add(trigger)
-        if intent in PAYMENT_INTENTS or intent in ("deposit", "withdraw"):
+        if intent in PAYMENT_INTENTS or intent in ("deposit", "withdraw", "collect", "tip"):
             return self._payment(intent, source, items, used, trigger, slash, time, clarify, seen)
+        if intent in WAVE2:
+            return wave2.read(self, intent, source, items, used, trigger, time, clarify, seen)
         if intent in ("buy", "sell"):
             return self._trade(intent, items, used, trigger, time, clarify)
         if intent == "quote":
@@ -337,14 +345,24 @@ class Reader:
         note: str | None = None
         doubtful = False
         taken = set(used)
-        if intent in PAYMENT_INTENTS:
+        if intent == "collect" and ("for" in seen or "note_word" in seen):
+            # "cagnotte de 15 € pour le cadeau de @lea": whoever the purpose names is no payer.
+            note, note_span = read_note(source, items, taken)
+            taken |= note_span
+            if note_span:
+                start = min(note_span)
+                taken |= {k for k in range(start, len(items)) if items[k].kind == "handle"}
+        if intent in PAYMENT_INTENTS or intent in ("collect", "tip"):
             anchors = [trigger + 1] if trigger >= 0 or slash else []
             cp = read_counterparties(items, taken, anchors)
             recipients, doubtful = cp.recipients, cp.doubtful
             taken |= cp.claimed
-            if "for" in seen or "note_word" in seen:
+            if intent != "collect" and ("for" in seen or "note_word" in seen):
                 note, note_span = read_note(source, items, taken)
                 taken |= note_span
+        if intent == "tip" and not recipients and not doubtful and self.reply is not False:
+            # "tip 2" as a reply: the author of the replied-to message.
+            recipients = ["reply"]
         money = [m for m in read_money(items, taken) if not m.pct and not _counts_ways(items, m)]
         free = free_currencies(items, money, taken) if "cur" in seen else []
         amount, currency, amount_clarify = _amount(money, free)
@@ -357,7 +375,9 @@ class Reader:
             # "send 20 to her" in a message that replies to no one: who is "her"? Ask.
             recipients = [r for r in recipients if r != "reply"]
             doubtful = True
-        if clarify is None and intent in PAYMENT_INTENTS and (not recipients or doubtful):
+        if clarify is None and (intent in PAYMENT_INTENTS or intent == "tip") and (not recipients or doubtful):
+            clarify = "missing_recipient"
+        if clarify is None and intent == "collect" and doubtful:
             clarify = "missing_recipient"
         return Intent(
             intent,
@@ -485,7 +505,7 @@ FAST_PATH = True
 _LONGEST_PHRASE = 48  # characters; longer messages never equal a slot-less phrase
 _KEY_WORDS = re.compile(r"[^\W_]+")
 _NOT_IN_PHRASES = re.compile(r"[\d@$€£]")
-_SLOTLESS = frozenset({"balance", "history", "portfolio", "help", "cancel"})
+_SLOTLESS = frozenset({"balance", "history", "portfolio", "help", "cancel", "schedules", "debts", "settle"})
 
 
 def phrase_key(text: str) -> str:

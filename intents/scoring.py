@@ -21,6 +21,8 @@ MONEY_SLOTS: tuple[str, ...] = (
     "notional",
     "fraction",
     "limit_price",
+    "to_currency",
+    "count",
     "recurrence",
 )
 
