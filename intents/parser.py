@@ -13,7 +13,7 @@ from intents.amounts import Money, free_currencies, presplit, read_money
 from intents.dates import TimeReading, read_time
 from intents.directory import InstrumentDirectory, load_directory
 from intents.handles import is_bot, read_counterparties
-from intents.items import Item, build_items
+from intents.items import NO_CATS, Item, build_items
 from intents.lang import detect
 from intents.lexicon import common, lexicon
 from intents.model import MONEY_INTENTS, PAYMENT_INTENTS, AmountParse, Intent
@@ -256,6 +256,16 @@ class Reader:
         note_suffixes = lex.note_suffixes
         foreign = _foreign_codes()
         for k, it in enumerate(items):
+            if (
+                it.kind == "phrase"
+                and it.text == "$"
+                and k + 1 < len(items)
+                and items[k + 1].start == it.end
+                and items[k + 1].text[:1].isalpha()
+            ):
+                # "$AAPL", "$tsla": a cashtag names the instrument; it is no dollar amount.
+                it.kind, it.cats = "punct", NO_CATS
+                continue
             if it.kind == "punct" or (it.kind == "word" and (not it.text.isascii() or "$" in it.text)):
                 if _has_currency_sign(it.text):
                     # "¥500", "₹300", "R$5", "₩5000": a currency the bot cannot name. Ask, never

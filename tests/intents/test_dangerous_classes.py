@@ -228,3 +228,12 @@ EASY = [
 def test_easy_misses(text: str, lang: str, want: dict[str, str]) -> None:
     got = slots(text, lang)
     assert {k: got.get(k) for k in want} == want
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "symbol", "quantity"),
+    [("buy 5 $AAPL", "en", "AAPL", "5"), ("sell 3 $tsla at 200", "en", "TSLA", "3"), ("kjøp 10 $EQNR", "nb", "EQNR", "10"), ("achète 2 $MC", "fr", "MC", "2")],
+)
+def test_a_cashtag_is_the_instrument_not_dollars(text: str, lang: str, symbol: str, quantity: str) -> None:
+    got = read(text, lang)
+    assert (got.symbol, got.quantity, got.notional, got.currency) == (symbol, __import__("decimal").Decimal(quantity), None, None)
