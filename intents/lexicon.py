@@ -185,7 +185,14 @@ def lexicon(lang: str) -> Lexicon:
         assert isinstance(table, dict)
         for value, specs in table.items():
             assert isinstance(specs, list)
-            patterns.extend((str(cat), str(value), tuple(spec)) for spec in specs)
+            for spec in specs:
+                words = _as_phrases(spec)
+                if words is None:
+                    patterns.append((str(cat), str(value), tuple(spec)))
+                else:
+                    # A pattern of plain word choices is a list of phrases: the PhraseMatcher
+                    # finds them in its one pass, and the Matcher need not run for them.
+                    phrases.extend((str(cat), str(value), w) for w in words)
     return Lexicon(
         code=str(data["code"]),
         spacy=str(data.get("spacy", data["code"])),
@@ -202,6 +209,29 @@ def lexicon(lang: str) -> Lexicon:
         note_suffixes=tuple(fold(x) for x in _str_list(data.get("note_suffixes", []))),
         symbol_suffixes=tuple(sorted((fold(x) for x in _str_list(data.get("symbol_suffixes", []))), key=len, reverse=True)),
     )
+
+
+def _as_phrases(spec: object, limit: int = 4096) -> list[str] | None:
+    """The phrases a token pattern stands for, when each token is a NORM word or a list of them
+    (optionally "?"), and there are at most `limit`; None for any other pattern."""
+    assert isinstance(spec, list)
+    out = [""]
+    for tok in spec:
+        if not isinstance(tok, dict) or not set(tok) <= {"NORM", "OP"} or tok.get("OP") not in (None, "?"):
+            return None
+        norm = tok.get("NORM")
+        if isinstance(norm, str):
+            choices = [norm]
+        elif isinstance(norm, dict) and set(norm) == {"IN"} and isinstance(norm["IN"], list):
+            choices = [str(v) for v in norm["IN"]]
+        else:
+            return None
+        if tok.get("OP") == "?":
+            choices = [*choices, ""]
+        out = [f"{a} {b}".strip() for a in out for b in choices]
+        if len(out) > limit:
+            return None
+    return [w for w in out if w]
 
 
 def _slang(table: object) -> dict[str, str]:

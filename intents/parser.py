@@ -167,6 +167,28 @@ def _foreign_codes() -> frozenset[str]:
     return frozenset(c.upper() for c in list_currencies()) - common().currency_codes | _COINS
 
 
+def _currency_marks(items: list[Item], seen: set[str]) -> None:
+    """Currency marks the data does not read, and cashtags, retagged in place."""
+    foreign = _foreign_codes()
+    for k, it in enumerate(items):
+        if it.kind == "phrase" and it.text == "$":
+            if k + 1 < len(items) and items[k + 1].start == it.end and items[k + 1].text[:1].isalpha():
+                # "$AAPL", "$tsla": a cashtag names the instrument; it is no dollar amount.
+                it.kind, it.cats = "punct", NO_CATS
+            continue
+        if it.kind == "punct" or (it.kind == "word" and (not it.text.isascii() or "$" in it.text)):
+            if _has_currency_sign(it.text):
+                # "¥500", "₹300", "R$5", "₩5000": a currency the bot cannot name. Ask, never
+                # read it as the default currency.
+                it.kind = "phrase"
+                it.cats = {"cur": "?"}
+                seen.add("cur")
+        elif it.kind == "phrase" and it.upper and it.cats.keys() == {"tickerlike"} and it.text in foreign and _next_to_number(items, k):
+            # "5 BTC", "300 INR": a currency code (ISO 4217 or a coin) the data does not read.
+            it.cats = {"cur": "?"}
+            seen.add("cur")
+
+
 def _coded(items: list[Item], m: Money) -> bool:
     """An unknown capitals word right before or after an amount: a currency code we cannot read."""
     for k in (m.first - 1, m.last + 1):
@@ -254,31 +276,9 @@ class Reader:
         items, seen = build_items(prepared, found, lex.decimal_mark, lex.group_marks, symbols.exact)
         glued = symbols.glued(lex.symbol_suffixes)
         note_suffixes = lex.note_suffixes
-        foreign = _foreign_codes()
-        for k, it in enumerate(items):
-            if (
-                it.kind == "phrase"
-                and it.text == "$"
-                and k + 1 < len(items)
-                and items[k + 1].start == it.end
-                and items[k + 1].text[:1].isalpha()
-            ):
-                # "$AAPL", "$tsla": a cashtag names the instrument; it is no dollar amount.
-                it.kind, it.cats = "punct", NO_CATS
-                continue
-            if it.kind == "punct" or (it.kind == "word" and (not it.text.isascii() or "$" in it.text)):
-                if _has_currency_sign(it.text):
-                    # "¥500", "₹300", "R$5", "₩5000": a currency the bot cannot name. Ask, never
-                    # read it as the default currency.
-                    it.kind = "phrase"
-                    it.cats = {"cur": "?"}
-                    seen.add("cur")
-                    continue
-            if it.kind == "phrase" and it.upper and it.cats.keys() == {"tickerlike"} and it.text in foreign and _next_to_number(items, k):
-                # "5 BTC", "300 INR": a currency code (ISO 4217 or a coin) the data does not read.
-                it.cats = {"cur": "?"}
-                seen.add("cur")
-                continue
+        if "$" in prepared or not prepared.isascii() or "tickerlike" in seen:
+            _currency_marks(items, seen)
+        for it in items:
             if it.kind != "word":
                 continue
             norm = it.norm

@@ -118,26 +118,21 @@ class LexiconMatcher:
         if symbols:
             entries.extend(("sym", symbol, name) for name, symbol in symbol_names(load_directory()))
         # Token patterns of the data ("hvordan <verb> jeg" -> help), folded like the NORM; the
-        # Matcher runs only when the PhraseMatcher saw, for some pattern, a word of each of its
-        # required tokens (a pattern "when ... drops to" needs "when"-like and "drops"-like words).
+        # Matcher runs only when the PhraseMatcher saw a gate word: for each pattern, the words of
+        # its least common required token ("drops", "falls" rather than "if", "when"), judged by
+        # how many of them the language's frequent words (`detect`) hold.
         self.shapes = Matcher(nlp.vocab)
         gate: set[str] = set()
-        needs: list[list[frozenset[str]]] = []
+        frequent = {fold(w) for w in lex.detect}
         shape_labels: dict[int, Cats] = {}
         for cat, value, spec in lex.patterns:
             key = f"{cat}\t{value}"
             tokens = [_fold_spec(tok) for tok in spec]
             self.shapes.add(key, [tokens])
             shape_labels[nlp.vocab.strings[key]] = {cat: value}
-            required: list[frozenset[str]] = []
-            for tok in tokens:
-                if tok.get("OP") in ("?", "*"):
-                    continue
-                words = _norm_words(tok.get("NORM"))
-                if words:
-                    required.append(words)
-                    gate.update(words)
-            needs.append(required)
+            required = [w for tok in tokens if tok.get("OP") not in ("?", "*") and (w := _norm_words(tok.get("NORM")))]
+            if required:
+                gate.update(min(required, key=lambda words: (len(words & frequent), len(words))))
         by_phrase: dict[str, tuple[Doc, Cats]] = {}
         for cat, value, phrase in entries:
             doc = _phrase_doc(nlp, phrase)
@@ -150,9 +145,6 @@ class LexiconMatcher:
             by_phrase.setdefault(word, (_phrase_doc(nlp, word), {}))
         self.labels: dict[int, Cats] = {}
         self.gate_ids: frozenset[int] = frozenset(nlp.vocab.strings[w] for w in gate)
-        self.needs: tuple[tuple[frozenset[int], ...], ...] = tuple(
-            tuple(frozenset(nlp.vocab.strings[w] for w in words) for words in required) for required in needs
-        )
         for key, (doc, cats) in by_phrase.items():
             self.phrases.add(key, [doc])
             if cats:
@@ -162,12 +154,12 @@ class LexiconMatcher:
     def __call__(self, doc: Doc) -> Doc:
         labels = self.labels
         gate_ids = self.gate_ids
-        seen_gate: set[int] = set()
+        gated = False
         spans: Spans = {}
         longest: dict[int, int] = {}
         for match_id, start, end in self.phrases(doc):
             if match_id in gate_ids:
-                seen_gate.add(match_id)
+                gated = True
             cats = labels.get(match_id)
             if cats is None:
                 continue
@@ -176,7 +168,7 @@ class LexiconMatcher:
                 longest[start] = end
         offsets = doc.to_array([IDX, LENGTH]).tolist() if len(doc) else []
         reading = Reading(offsets, spans, longest)
-        if seen_gate and any(all(words & seen_gate for words in required) for required in self.needs):
+        if gated:
             for match_id, start, end in self.shapes(doc):
                 for cat, value in self.shape_labels[match_id].items():
                     reading.add(start, end, cat, value)
