@@ -136,6 +136,17 @@ def read_money(items: list[Item], used: set[int]) -> list[Money]:
             if pct:
                 last = j
                 taken.add(j)
+            elif (
+                j + 1 < n
+                and "per" in items[j].cats
+                and items[j + 1].kind == "num"
+                and items[j + 1].value == 100
+                and j + 1 not in used
+            ):
+                # "50 pour cent" (text2num makes it "50 pour 100"), "5 per 100": a percent.
+                pct = True
+                last = j + 1
+                taken.update((j, j + 1))
             out.append(Money(value, currency, decimals, ok, first, last, i, pct))
         elif "one" in it.cats and i + 1 < n and "shares" in items[i + 1].cats and i + 1 not in used:
             # "buy one share of apple", "kjøp én aksje"

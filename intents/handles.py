@@ -37,6 +37,9 @@ def is_name(it: Item) -> bool:
         return False
     if it.kind != "word" and not (it.kind == "phrase" and it.cats.keys() == {"tickerlike"}):
         return False
+    if it.text.endswith("'"):
+        # An elided word ("l'", "d'", "qu'"): an article or a pronoun, never a name.
+        return False
     core = it.text.replace("-", "").replace("'", "")
     return core.isalpha()
 
@@ -53,7 +56,9 @@ def read_counterparties(
     used: set[int],
     anchors: list[int],
 ) -> Counterparties:
-    """Handles and "him/her" anywhere; bare names right after a verb or a to/from/with word."""
+    """Handles anywhere; "him/her" and bare names only where a payee stands: right after the verb,
+    after a to/from/with word, or in a list of payees ("@bob and her"). A pronoun elsewhere (in a
+    note: "for her birthday") is never a payee."""
     out = Counterparties()
     n = len(items)
     for i, it in enumerate(items):
@@ -67,11 +72,12 @@ def read_counterparties(
                 out.doubtful = True
                 continue
             out.add(it.norm)
-        elif "reply" in it.cats and it.kind == "phrase":
-            out.claimed.add(i)
-            out.add("reply")
     has_handle = bool(out.recipients)
     positions = list(anchors)
+    for a in anchors:
+        # French clitics stand before the verb: "peux-tu lui envoyer 20 €".
+        if 0 < a and a - 2 >= 0 and a - 2 not in used and "reply" in items[a - 2].cats and "poss" not in items[a - 2].cats:
+            positions.append(a - 2)
     for i, it in enumerate(items):
         if i in used or it.kind != "phrase":
             continue
@@ -88,7 +94,15 @@ def read_counterparties(
                 j += 1
         while j < n and j not in seen and j not in used:
             it = items[j]
-            if it.kind == "handle" or "reply" in it.cats or "self" in it.cats:
+            if "reply" in it.cats and it.kind == "phrase":
+                if _possessive(items, j):
+                    # "for her birthday", "til hennes bursdag", "pour son anniversaire": whose
+                    # thing it is, not who is paid.
+                    break
+                out.claimed.add(j)
+                out.add("reply")
+                nxt = j + 1
+            elif it.kind == "handle" or "self" in it.cats:
                 nxt = j + 1
             elif is_name(it):
                 if "note_word" in it.cats:
@@ -114,6 +128,19 @@ def read_counterparties(
                 continue
             break
     return out
+
+
+def _possessive(items: list[Item], j: int) -> bool:
+    """ "her" in "pay her rent", "leur" in "leur cadeau": a possessive before a noun, no payee."""
+    if "poss" not in items[j].cats:
+        return False
+    k = j + 1
+    if k >= len(items):
+        return False
+    nxt = items[k]
+    if nxt.kind == "word" or "note_word" in nxt.cats:
+        return True
+    return nxt.kind == "phrase" and "sym" in nxt.cats
 
 
 def _hyphenated(items: list[Item], j: int) -> tuple[str, int]:

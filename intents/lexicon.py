@@ -13,6 +13,7 @@ from intents.normalize import fold
 # Cue categories a language file may hold (lists of phrases without a value).
 CUE_CATEGORIES: tuple[str, ...] = (
     "pre",
+    "acquire",
     "neg",
     "past",
     "narr",
@@ -29,12 +30,14 @@ CUE_CATEGORIES: tuple[str, ...] = (
     "for",
     "reply",
     "self",
+    "poss",
     "each",
     "shares",
     "of",
     "worth",
     "limit",
     "pct",
+    "per",
     "every",
     "other",
     "other_every",
@@ -44,6 +47,10 @@ CUE_CATEGORIES: tuple[str, ...] = (
     "of_month",
     "filler",
     "note_word",
+    "people",
+    "first",
+    "everyone",
+    "standing",
 )
 # Valued categories: value -> phrases.
 VALUED_CATEGORIES: tuple[str, ...] = (
@@ -91,6 +98,7 @@ class Lexicon:
     symbol_suffixes: tuple[str, ...] = ()
     note_suffixes: tuple[str, ...] = ()
     number_hint: tuple[str, ...] = ()
+    slang: dict[str, str] = field(default_factory=dict)
 
     def words(self) -> frozenset[str]:
         """Every folded single word this language's data knows (for language detection)."""
@@ -155,6 +163,11 @@ def lexicon(lang: str) -> Lexicon:
         assert isinstance(table, dict)
         for value, items in table.items():
             phrases.extend((cat, str(value), p) for p in _str_list(items))
+    written = {fold(p) for cat, _v, p in phrases if cat == "cur"}
+    for code in sorted(common().currency_codes):
+        # Every ISO code of common.json is read as itself in every language ("200 PLN").
+        if code.lower() not in written:
+            phrases.append(("cur", code, code.lower()))
     commands: dict[str, str] = {}
     cmd_table = data.get("commands", {})
     assert isinstance(cmd_table, dict)
@@ -172,7 +185,14 @@ def lexicon(lang: str) -> Lexicon:
         assert isinstance(table, dict)
         for value, specs in table.items():
             assert isinstance(specs, list)
-            patterns.extend((str(cat), str(value), tuple(spec)) for spec in specs)
+            for spec in specs:
+                words = _as_phrases(spec)
+                if words is None:
+                    patterns.append((str(cat), str(value), tuple(spec)))
+                else:
+                    # A pattern of plain word choices is a list of phrases: the PhraseMatcher
+                    # finds them in its one pass, and the Matcher need not run for them.
+                    phrases.extend((str(cat), str(value), w) for w in words)
     return Lexicon(
         code=str(data["code"]),
         spacy=str(data.get("spacy", data["code"])),
@@ -185,9 +205,39 @@ def lexicon(lang: str) -> Lexicon:
         numbers={str(k): v for k, v in numbers.items()},
         patterns=tuple(patterns),
         number_hint=tuple(fold(x) for x in _str_list(data.get("number_hint", []))),
+        slang=_slang(data.get("slang", {})),
         note_suffixes=tuple(fold(x) for x in _str_list(data.get("note_suffixes", []))),
         symbol_suffixes=tuple(sorted((fold(x) for x in _str_list(data.get("symbol_suffixes", []))), key=len, reverse=True)),
     )
+
+
+def _as_phrases(spec: object, limit: int = 4096) -> list[str] | None:
+    """The phrases a token pattern stands for, when each token is a NORM word or a list of them
+    (optionally "?"), and there are at most `limit`; None for any other pattern."""
+    assert isinstance(spec, list)
+    out = [""]
+    for tok in spec:
+        if not isinstance(tok, dict) or not set(tok) <= {"NORM", "OP"} or tok.get("OP") not in (None, "?"):
+            return None
+        norm = tok.get("NORM")
+        if isinstance(norm, str):
+            choices = [norm]
+        elif isinstance(norm, dict) and set(norm) == {"IN"} and isinstance(norm["IN"], list):
+            choices = [str(v) for v in norm["IN"]]
+        else:
+            return None
+        if tok.get("OP") == "?":
+            choices = [*choices, ""]
+        out = [f"{a} {b}".strip() for a in out for b in choices]
+        if len(out) > limit:
+            return None
+    return [w for w in out if w]
+
+
+def _slang(table: object) -> dict[str, str]:
+    """Chat spellings -> the word the data is written with ("u" -> "you"), both folded."""
+    assert isinstance(table, dict), table
+    return {fold(str(k)): fold(str(v)) for k, v in table.items()}
 
 
 def decimal_value(text: str) -> Decimal:

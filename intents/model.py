@@ -20,10 +20,18 @@ INTENTS: tuple[str, ...] = (
     "portfolio",
     "cancel",
     "help",
+    "convert",
+    "schedules",
+    "unschedule",
+    "debts",
+    "settle",
+    "collect",
+    "red_packet",
+    "tip",
     "none",
 )
 MONEY_INTENTS: frozenset[str] = frozenset(
-    {"send", "request", "split", "deposit", "withdraw", "buy", "sell"}
+    {"send", "request", "split", "deposit", "withdraw", "buy", "sell", "convert", "collect", "red_packet", "tip", "settle"}
 )
 PAYMENT_INTENTS: frozenset[str] = frozenset({"send", "request", "split"})
 TRADE_INTENTS: frozenset[str] = frozenset({"buy", "sell"})
@@ -33,6 +41,7 @@ CLARIFY_CODES: tuple[str, ...] = (
     "missing_recipient",
     "unknown_symbol",
     "ambiguous_intent",
+    "missing_quantity",
 )
 LANGUAGES: tuple[str, ...] = ("en", "nb", "fr")
 DECIMAL_KEYS: tuple[str, ...] = ("amount", "quantity", "notional", "fraction", "limit_price")
@@ -50,6 +59,8 @@ KEYS: tuple[str, ...] = (
     "recurrence",
     "when",
     "note",
+    "to_currency",
+    "count",
     "clarify",
 )
 
@@ -84,6 +95,8 @@ class Intent:
     when: datetime.date | None = None
     note: str | None = None
     clarify: str | None = None
+    to_currency: str | None = None
+    count: str | None = None  # an integer string, as the contract writes it
 
     @property
     def is_money(self) -> bool:
@@ -106,6 +119,8 @@ class Intent:
             "recurrence": self.recurrence,
             "when": self.when.isoformat() if self.when is not None else None,
             "note": self.note,
+            "to_currency": self.to_currency,
+            "count": self.count,
             "clarify": self.clarify,
         }
 

@@ -30,11 +30,14 @@ def _text(source: str, items: list[Item], first: int, last: int) -> str:
     return source[items[first].start : items[last].end].strip(" ,.;:-")
 
 
-def _is_stop(it: Item, i: int, first: int) -> bool:
+def _is_stop(items: list[Item], it: Item, i: int, first: int) -> bool:
     if it.kind in ("handle", "num"):
         return True
     if it.kind == "punct" and it.text in _END_PUNCT:
         return True
+    if it.kind == "phrase" and "poss" in it.cats and i + 1 < len(items) and items[i + 1].kind in ("word", "phrase"):
+        # "for her birthday", "til hennes bursdag": a possessive opens or goes on with a note.
+        return False
     if it.kind == "phrase" and i > first and any(c in it.cats for c in _STOP):
         # "for pizza and beer" goes on; "for pizza to anna" stops; a note word never stops.
         return "note_word" not in it.cats
@@ -48,13 +51,13 @@ def read_note(source: str, items: list[Item], taken: set[int]) -> tuple[str | No
         if i in taken or it.kind != "phrase" or "for" not in it.cats:
             continue
         first = i + 1
-        if first >= n or first in taken or _is_stop(items[first], first, -1):
+        if first >= n or first in taken or _is_stop(items, items[first], first, -1):
             continue
         if items[first].kind == "phrase" and "self" in items[first].cats:
             continue
         last = first
         j = first
-        while j < n and j not in taken and not _is_stop(items[j], j, first):
+        while j < n and j not in taken and not _is_stop(items, items[j], j, first):
             last = j
             j += 1
         while last > first and items[last].kind == "phrase" and "filler" in items[last].cats and "note_word" not in items[last].cats:

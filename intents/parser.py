@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime
 import re
+import unicodedata
 from decimal import Decimal
 from functools import cache
 
+from intents import wave2
 from intents.amounts import Money, free_currencies, presplit, read_money
 from intents.dates import TimeReading, read_time
 from intents.directory import InstrumentDirectory, load_directory
 from intents.handles import is_bot, read_counterparties
-from intents.items import Item, build_items
+from intents.items import NO_CATS, Item, build_items
 from intents.lang import detect
 from intents.lexicon import common, lexicon
 from intents.model import MONEY_INTENTS, PAYMENT_INTENTS, AmountParse, Intent
@@ -20,9 +22,11 @@ from intents.notes import read_note
 from intents.numwords import words_to_digits
 from intents.pipeline import pipeline, read, reading, symbol_matcher
 from intents.trades import read_symbol, read_trade
+from intents.wave2 import WAVE2
+from intents.wave2 import names_a_schedule as _names_a_schedule
 
 _SLASH = re.compile(r"^/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?(?=[\s,.:!?]|$)")
-NOMINAL = frozenset({"balance", "history", "portfolio", "quote", "help", "cancel"})
+NOMINAL = frozenset({"balance", "history", "portfolio", "quote", "help", "cancel", "schedules", "debts"})
 _VETO = ("past", "narr", "question", "neg")
 _NOT_A_BARE_PAYMENT = ("intent", "past", "narr", "question", "neg", "thing", "self")
 MAX_CHARS = 4096  # Telegram's longest message; the rest of a longer text is not read.
@@ -66,7 +70,19 @@ def _choose(items: list[Item], cmd_intent: str | None, timed: set[int]) -> tuple
             return intent, i, None
         if "neg" in it.cats:
             return "none", -1, None
+        if it.kind == "phrase" and "acquire" in it.cats:
+            # "get me 4 shares of amazon", "skaff meg 4 aksjer": a buy when shares or an
+            # instrument follow and no other command word does ("get me the price of AAPL").
+            rest = items[i + 1 :]
+            if not any("intent" in x.cats for x in rest) and any("shares" in x.cats or "sym" in x.cats for x in rest):
+                return "buy", i, None
+            i += 1
+            continue
         if it.kind == "phrase" and "pre" in it.cats:
+            i += 1
+            continue
+        if it.kind == "phrase" and "reply" in it.cats and i + 1 < n and "intent" in items[i + 1].cats:
+            # A French clitic before its verb: "peux-tu lui envoyer 20 €".
             i += 1
             continue
         break
@@ -118,6 +134,74 @@ def _hyphen_symbol(word: str, single: dict[str, str]) -> str | None:
         if sym is not None:
             return sym
     return None
+
+
+_KNOWN_SIGNS = frozenset("$€£")
+_SIGNS: dict[str, bool] = {}
+
+
+def _has_currency_sign(text: str) -> bool:
+    """True for a word with a currency sign the data does not name ("¥", "R$", "₿")."""
+    hit = _SIGNS.get(text)
+    if hit is None:
+        if text.lower() in ("us$", "$us", "usd$", "$usd"):
+            hit = False
+        else:
+            signs = {ch for ch in text if unicodedata.category(ch) == "Sc"}
+            hit = bool(signs) and (bool(signs - _KNOWN_SIGNS) or any(ch.isalpha() for ch in text))
+        if len(_SIGNS) < 4096:
+            _SIGNS[text] = hit
+    return hit
+
+
+# Coins written as codes: not ISO 4217, but money people may try to send.
+_COINS = frozenset({"BTC", "XBT", "ETH", "USDT", "USDC", "SOL", "DOGE", "LTC", "XRP", "ADA", "BNB", "DOT", "XMR", "SATS"})
+
+
+@cache
+def _foreign_codes() -> frozenset[str]:
+    """Codes of currencies the data does not read: every ISO 4217 code babel knows and a few
+    coins, less the codes of common.json (those are read as themselves)."""
+    from babel.numbers import list_currencies
+
+    return frozenset(c.upper() for c in list_currencies()) - common().currency_codes | _COINS
+
+
+def _currency_marks(items: list[Item], seen: set[str]) -> None:
+    """Currency marks the data does not read, and cashtags, retagged in place."""
+    foreign = _foreign_codes()
+    for k, it in enumerate(items):
+        if it.kind == "phrase" and it.text == "$":
+            if k + 1 < len(items) and items[k + 1].start == it.end and items[k + 1].text[:1].isalpha():
+                # "$AAPL", "$tsla": a cashtag names the instrument; it is no dollar amount.
+                it.kind, it.cats = "punct", NO_CATS
+            continue
+        if it.kind == "punct" or (it.kind == "word" and (not it.text.isascii() or "$" in it.text)):
+            if _has_currency_sign(it.text):
+                # "¥500", "₹300", "R$5", "₩5000": a currency the bot cannot name. Ask, never
+                # read it as the default currency.
+                it.kind = "phrase"
+                it.cats = {"cur": "?"}
+                seen.add("cur")
+        elif it.kind == "phrase" and it.upper and it.cats.keys() == {"tickerlike"} and it.text in foreign and _next_to_number(items, k):
+            # "5 BTC", "300 INR": a currency code (ISO 4217 or a coin) the data does not read.
+            it.cats = {"cur": "?"}
+            seen.add("cur")
+
+
+def _coded(items: list[Item], m: Money) -> bool:
+    """An unknown capitals word right before or after an amount: a currency code we cannot read."""
+    for k in (m.first - 1, m.last + 1):
+        if 0 <= k < len(items) and items[k].kind == "phrase" and items[k].cats.keys() == {"tickerlike"}:
+            prev = items[k - 1] if k > 0 else None
+            if prev is not None and "cur" in prev.cats and prev.end == items[k].start:
+                continue  # "0,01 £GB", "$US": the country letters of a sign the data reads
+            return True
+    return False
+
+
+def _next_to_number(items: list[Item], k: int) -> bool:
+    return (k > 0 and items[k - 1].kind == "num") or (k + 1 < len(items) and items[k + 1].kind == "num")
 
 
 _BARE: dict[tuple[str, str, str | None, str | None], Intent] = {}
@@ -173,8 +257,11 @@ def _not_money(items: list[Item], trigger: int, seen: set[str]) -> bool:
 class Reader:
     """One message read in one language against one directory and one `now`."""
 
-    def __init__(self, lang: str, directory: InstrumentDirectory, now: datetime.datetime) -> None:
+    def __init__(
+        self, lang: str, directory: InstrumentDirectory, now: datetime.datetime, reply: bool | None = None
+    ) -> None:
         self.lang = lang
+        self.reply = reply
         self.directory = directory
         self.today = now.date() if isinstance(now, datetime.datetime) else now
 
@@ -189,6 +276,8 @@ class Reader:
         items, seen = build_items(prepared, found, lex.decimal_mark, lex.group_marks, symbols.exact)
         glued = symbols.glued(lex.symbol_suffixes)
         note_suffixes = lex.note_suffixes
+        if "$" in prepared or not prepared.isascii() or "tickerlike" in seen:
+            _currency_marks(items, seen)
         for it in items:
             if it.kind != "word":
                 continue
@@ -220,13 +309,18 @@ class Reader:
             intent = "none"
         if intent == "none":
             return bare("none", lang, clarify)
-        if intent not in MONEY_INTENTS:
+        if intent == "cancel" and _names_a_schedule(items, time, seen):
+            # "cancel my weekly VOO buy", "avbryt den faste betalingen til @ola": a standing order.
+            intent = "unschedule"
+        if intent not in MONEY_INTENTS and intent != "unschedule":
             time = TimeReading()
         used = set(time.used)
         if trigger >= 0:
             used.add(trigger)
-        if intent in PAYMENT_INTENTS or intent in ("deposit", "withdraw"):
+        if intent in PAYMENT_INTENTS or intent in ("deposit", "withdraw", "collect", "tip"):
             return self._payment(intent, source, items, used, trigger, slash, time, clarify, seen)
+        if intent in WAVE2:
+            return wave2.read(self, intent, source, items, used, trigger, time, clarify, seen)
         if intent in ("buy", "sell"):
             return self._trade(intent, items, used, trigger, time, clarify)
         if intent == "quote":
@@ -261,20 +355,39 @@ class Reader:
         note: str | None = None
         doubtful = False
         taken = set(used)
-        if intent in PAYMENT_INTENTS:
+        if intent == "collect" and ("for" in seen or "note_word" in seen):
+            # "cagnotte de 15 € pour le cadeau de @lea": whoever the purpose names is no payer.
+            note, note_span = read_note(source, items, taken)
+            taken |= note_span
+            if note_span:
+                start = min(note_span)
+                taken |= {k for k in range(start, len(items)) if items[k].kind == "handle"}
+        if intent in PAYMENT_INTENTS or intent in ("collect", "tip"):
             anchors = [trigger + 1] if trigger >= 0 or slash else []
             cp = read_counterparties(items, taken, anchors)
             recipients, doubtful = cp.recipients, cp.doubtful
             taken |= cp.claimed
-            if "for" in seen or "note_word" in seen:
+            if intent != "collect" and ("for" in seen or "note_word" in seen):
                 note, note_span = read_note(source, items, taken)
                 taken |= note_span
+        if intent == "tip" and not recipients and not doubtful and self.reply is not False:
+            # "tip 2" as a reply: the author of the replied-to message.
+            recipients = ["reply"]
         money = [m for m in read_money(items, taken) if not m.pct and not _counts_ways(items, m)]
         free = free_currencies(items, money, taken) if "cur" in seen else []
         amount, currency, amount_clarify = _amount(money, free)
+        if amount_clarify is None and "tickerlike" in seen and any(_coded(items, m) for m in money):
+            # "send 5 XYZ to @bob": a code next to the amount that the data cannot name. Ask.
+            amount, amount_clarify = None, "ambiguous_amount"
         if clarify is None:
             clarify = amount_clarify
-        if clarify is None and intent in PAYMENT_INTENTS and (not recipients or doubtful):
+        if self.reply is False and "reply" in recipients:
+            # "send 20 to her" in a message that replies to no one: who is "her"? Ask.
+            recipients = [r for r in recipients if r != "reply"]
+            doubtful = True
+        if clarify is None and (intent in PAYMENT_INTENTS or intent == "tip") and (not recipients or doubtful):
+            clarify = "missing_recipient"
+        if clarify is None and intent == "collect" and doubtful:
             clarify = "missing_recipient"
         return Intent(
             intent,
@@ -314,7 +427,8 @@ class Reader:
             elif trade.symbol is None:
                 clarify = "unknown_symbol"
             elif trade.quantity is None and trade.notional is None and trade.fraction is None:
-                clarify = "missing_amount"
+                # "buy AAPL when it drops to 140": a price but no size. Never a size of 140.
+                clarify = "missing_quantity" if trade.limit_price is not None else "missing_amount"
         return Intent(
             intent,
             self.lang,
@@ -356,9 +470,13 @@ def parse(
     now: datetime.datetime,
     directory: InstrumentDirectory | None = None,
     hint_lang: str | None = None,
+    reply: bool | None = None,
 ) -> Intent:
     """Read a chat message as an Intent. `lang` forces the language; otherwise it is detected
-    among en/nb/fr with `hint_lang` (the client's language) breaking ties."""
+    among en/nb/fr with `hint_lang` (the client's language) breaking ties. `reply` says whether
+    the message replies to someone's message: False makes "him/her" ask who
+    (`missing_recipient`) instead of naming the payee `"reply"`; None (not known) reads them as
+    `"reply"`, which the engine resolves against the replied-to message or asks."""
     code = _language(lang)
     hint = None
     if hint_lang:
@@ -389,7 +507,7 @@ def parse(
             hit = table.get(phrase_key(body))
             if hit is not None:
                 return bare(hit, code)
-    reader = Reader(code, directory if directory is not None else load_directory(), now)
+    reader = Reader(code, directory if directory is not None else load_directory(), now, reply)
     return reader.read(body, cmd_intent, slash)
 
 
@@ -397,7 +515,7 @@ FAST_PATH = True
 _LONGEST_PHRASE = 48  # characters; longer messages never equal a slot-less phrase
 _KEY_WORDS = re.compile(r"[^\W_]+")
 _NOT_IN_PHRASES = re.compile(r"[\d@$€£]")
-_SLOTLESS = frozenset({"balance", "history", "portfolio", "help", "cancel"})
+_SLOTLESS = frozenset({"balance", "history", "portfolio", "help", "cancel", "schedules", "debts", "settle"})
 
 
 def phrase_key(text: str) -> str:
@@ -436,6 +554,7 @@ def parse_amount(text: str, lang: str) -> AmountParse | None:
         return None
     free = free_currencies(items, money, set())
     first = money[0]
-    currency = first.currency or (free[0] if len(set(free)) == 1 else None)
-    clarify = None if first.ok and len(money) == 1 else "ambiguous_amount"
+    unknown = "?" in free or _coded(items, first)
+    currency = first.currency or (free[0] if len(set(free)) == 1 and not unknown else None)
+    clarify = None if first.ok and len(money) == 1 and not unknown else "ambiguous_amount"
     return AmountParse(first.value, currency, clarify)

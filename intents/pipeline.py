@@ -118,32 +118,31 @@ class LexiconMatcher:
         if symbols:
             entries.extend(("sym", symbol, name) for name, symbol in symbol_names(load_directory()))
         # Token patterns of the data ("hvordan <verb> jeg" -> help), folded like the NORM; the
-        # Matcher runs only when the PhraseMatcher saw a word one of them starts with.
+        # Matcher runs only when the PhraseMatcher saw a gate word: for each pattern, the words of
+        # its least common required token ("drops", "falls" rather than "if", "when"), judged by
+        # how many of them the language's frequent words (`detect`) hold.
         self.shapes = Matcher(nlp.vocab)
         gate: set[str] = set()
+        frequent = {fold(w) for w in lex.detect}
         shape_labels: dict[int, Cats] = {}
         for cat, value, spec in lex.patterns:
             key = f"{cat}\t{value}"
             tokens = [_fold_spec(tok) for tok in spec]
             self.shapes.add(key, [tokens])
             shape_labels[nlp.vocab.strings[key]] = {cat: value}
-            first = tokens[0].get("NORM") if tokens else None
-            if isinstance(first, str):
-                gate.add(first)
-            elif isinstance(first, dict):
-                for vals in first.values():
-                    if isinstance(vals, list):
-                        gate.update(str(v) for v in vals)
+            required = [w for tok in tokens if tok.get("OP") not in ("?", "*") and (w := _norm_words(tok.get("NORM")))]
+            if required:
+                gate.update(min(required, key=lambda words: (len(words & frequent), len(words))))
         by_phrase: dict[str, tuple[Doc, Cats]] = {}
         for cat, value, phrase in entries:
-            doc = nlp.make_doc(phrase)
+            doc = _phrase_doc(nlp, phrase)
             key = " ".join(t.norm_ for t in doc)
             if not key:
                 continue
             entry = by_phrase.setdefault(key, (doc, {}))
             entry[1].setdefault(cat, value)
         for word in gate:
-            by_phrase.setdefault(word, (nlp.make_doc(word), {}))
+            by_phrase.setdefault(word, (_phrase_doc(nlp, word), {}))
         self.labels: dict[int, Cats] = {}
         self.gate_ids: frozenset[int] = frozenset(nlp.vocab.strings[w] for w in gate)
         for key, (doc, cats) in by_phrase.items():
@@ -175,6 +174,28 @@ class LexiconMatcher:
                     reading.add(start, end, cat, value)
         doc.user_data["finbot"] = reading
         return doc
+
+
+def _norm_words(norm: object) -> frozenset[str]:
+    """The words one token of a pattern accepts as its NORM (empty when it tests no NORM)."""
+    if isinstance(norm, str):
+        return frozenset({norm})
+    if isinstance(norm, dict):
+        vals = norm.get("IN")
+        if isinstance(vals, list):
+            return frozenset(str(v) for v in vals)
+    return frozenset()
+
+
+def _phrase_doc(nlp: Language, phrase: str) -> Doc:
+    """A phrase of the data as the tokenizer cuts it inside a message. An elided word alone
+    ("l'", "d'", "qu'", "m'") is one token before a word ("l'uber") but two at the end of a text
+    ("l" "'"): read it with a word after it, then leave that word off."""
+    if phrase.endswith("'") and not phrase.endswith(" '"):
+        doc = nlp.make_doc(phrase + "x")
+        if len(doc) > 1 and doc[-1].text == "x" and doc[-2].text.endswith("'"):
+            return doc[:-1].as_doc()
+    return nlp.make_doc(phrase)
 
 
 def _fold_spec(token: object) -> dict[str, object]:
@@ -259,9 +280,16 @@ def build_pipeline(lang: str) -> Language:
     lex = lexicon(lang)
     nlp = _light_french() if lex.spacy == "fr" else spacy.blank(lex.spacy)
     getters: Any = nlp.vocab.lex_attr_getters  # type: ignore[attr-defined]
-    getters[NORM] = fold
+    slang = lex.slang
+
+    def norm(word: str) -> str:
+        # The folded word, with chat spellings read as the word ("u" -> "you", "koi" -> "quoi").
+        folded = fold(word)
+        return slang.get(folded, folded)
+
+    getters[NORM] = norm if slang else fold
     for lexeme in nlp.vocab:
-        lexeme.norm_ = fold(lexeme.orth_)
+        lexeme.norm_ = getters[NORM](lexeme.orth_)
     nlp.add_pipe("finbot_lexicon", config={"lang": lang})
     return nlp
 

@@ -21,6 +21,9 @@ MONEY_SLOTS: tuple[str, ...] = (
     "notional",
     "fraction",
     "limit_price",
+    "to_currency",
+    "count",
+    "recurrence",
 )
 
 
@@ -132,7 +135,10 @@ def evaluate(
             report.errors.append(f"{where}: not a labelled line ({exc})")
             continue
         code = lang if isinstance(lang, str) and lang in LANGUAGES else None  # else: detect
-        got = parse(text, lang=code, now=now, directory=directory).to_json_dict()
+        reply = row.get("reply")  # optional: whether the message replies to someone
+        got = parse(
+            text, lang=code, now=now, directory=directory, reply=reply if isinstance(reply, bool) else None
+        ).to_json_dict()
         report.lines.append(score_line(where, text, expect, got))
     return report
 
