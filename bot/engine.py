@@ -497,7 +497,7 @@ class Engine:
             self._delete_typed(c)
             c.say(t(c.lang, "Nothing is waiting for your PIN right now."))
             return
-        intent = parse(text, now=c.now, hint_lang=c.lang, directory=self.instruments)
+        intent = parse(text, now=c.now, hint_lang=c.lang, directory=self.instruments, reply=c.ev.reply_to is not None)
         kind = intent.intent
         if intent.clarify:
             self._clarify(c, intent)
@@ -632,7 +632,7 @@ class Engine:
         saved = dict(state["intent"])
         slot = state["slot"]
         if not self._slot_answer(c, slot, text, saved):
-            full = parse(text, now=c.now, hint_lang=c.lang, directory=self.instruments)
+            full = parse(text, now=c.now, hint_lang=c.lang, directory=self.instruments, reply=c.ev.reply_to is not None)
             if full.intent != "none":
                 self._set_state(c, None)
                 c.say(t(c.lang, "OK, I dropped my earlier question."))
@@ -686,7 +686,7 @@ class Engine:
                 return False
             inst = self.instruments.get(words[0].upper()) if self.instruments is not None else None
             if inst is None:
-                full = parse(text, now=c.now, hint_lang=c.lang, directory=self.instruments)
+                full = parse(text, now=c.now, hint_lang=c.lang, directory=self.instruments, reply=c.ev.reply_to is not None)
                 if full.intent != "quote" or not full.symbol:
                     return False
                 saved["symbol"] = full.symbol
@@ -694,7 +694,7 @@ class Engine:
                 saved["symbol"] = inst.symbol
             return True
         # amount or quantity: a bare amount, nothing that reads as a command of its own
-        if parse(text, now=c.now, hint_lang=c.lang, directory=self.instruments).intent != "none":
+        if parse(text, now=c.now, hint_lang=c.lang, directory=self.instruments, reply=c.ev.reply_to is not None).intent != "none":
             return False
         got = parse_amount(text, saved.get("lang") or c.lang)
         if got is None:

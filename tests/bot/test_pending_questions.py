@@ -87,3 +87,10 @@ def test_quantity_question_is_filled_by_a_number_and_replaced_by_a_command(world
     replaced = world.render(world.say("alice", "dm", "send $7 to @carol"))
     assert "dropped" in texts(replaced).lower() and "@carol" in replaced[-1]["text"]
     assert all('"AAPL"' not in p or '"buy"' in p for p in _cards(world))
+
+
+def test_a_pronoun_payee_without_a_reply_asks_who(world: LocalWorld) -> None:
+    onboard(world, "alice", topup="$50")
+    shown = world.render(world.say("alice", "dm", "send $20 to her"))
+    assert "whom" in texts(shown).lower()
+    assert not _cards(world)[1:], "no card for a payee nobody named"
