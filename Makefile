@@ -3,14 +3,26 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOG := $(VENV)/install.log
+SHELL := /bin/bash
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench docs clean
 
+# The first run installs everything (about 90 s on a fresh machine) and says what it is doing;
+# pip's whole output goes to .venv/install.log, and its end is shown if something fails.
 $(STAMP): pyproject.toml
-	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	@echo "finbot: first run, setting up $(VENV) (about 90 s on a fresh machine; later runs start at once)"
+	@echo "  [1/3] creating the virtual environment $(VENV) with $(PY)"
+	@$(PY) -m venv $(VENV)
+	@echo "  [2/3] upgrading pip"
+	@$(BIN)/pip install --upgrade pip > $(LOG) 2>&1 || { echo "pip failed; the end of $(LOG):"; tail -20 $(LOG); exit 1; }
+	@echo "  [3/3] installing finbot and its dependencies (spaCy, SQLAlchemy, python-telegram-bot, ...)"
+	@set -o pipefail; $(BIN)/pip install --progress-bar off -e '.[dev]' 2>&1 | tee -a $(LOG) | awk '\
+	  /^Collecting / { n++; if (n == 1 || n % 10 == 0) { printf "        %3d packages found (%s)\n", n, $$2; fflush() } } \
+	  /^Installing collected packages/ { printf "        %3d packages found; installing them (the longest step)\n", n; fflush() }' \
+	  || { echo "pip failed; the end of $(LOG):"; tail -20 $(LOG); exit 1; }
+	@touch $(STAMP)
+	@echo "finbot: installed. Every command: $(BIN)/finbot --help; the documentation: docs/README.md"
 
 run: $(STAMP)
 	$(BIN)/finbot run
@@ -21,6 +33,10 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check bot intents ledger adapters tests bench
 	$(BIN)/mypy --strict ledger intents
+
+# docs/settings.md is generated from the settings class (bot/config.py); tests fail when it is stale.
+docs: $(STAMP)
+	$(BIN)/python -m adapters.cli.settings_doc
 
 bench: $(STAMP)
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
