@@ -18,8 +18,8 @@ $(STAMP): pyproject.toml
 	@$(BIN)/pip install --upgrade pip > $(LOG) 2>&1 || { echo "pip failed; the end of $(LOG):"; tail -20 $(LOG); exit 1; }
 	@echo "  [3/3] installing finbot and its dependencies (spaCy, SQLAlchemy, python-telegram-bot, ...)"
 	@set -o pipefail; $(BIN)/pip install --progress-bar off -e '.[dev]' 2>&1 | tee -a $(LOG) | awk '\
-	  /^Collecting / { n++; if (n == 1 || n % 10 == 0) { printf "        %3d packages found (%s)\n", n, $$2; fflush() } } \
-	  /^Installing collected packages/ { printf "        %3d packages found; installing them (the longest step)\n", n; fflush() }' \
+	  /^Collecting / { n++; if (n == 1 || n % 10 == 0) { printf "        packages found so far: %3d (%s)\n", n, $$2; fflush() } } \
+	  /^Installing collected packages/ { printf "        installing the %d packages found (the longest step)\n", n; fflush() }' \
 	  || { echo "pip failed; the end of $(LOG):"; tail -20 $(LOG); exit 1; }
 	@touch $(STAMP)
 	@echo "finbot: installed. Every command: $(BIN)/finbot --help; the documentation: docs/README.md"

@@ -14,10 +14,10 @@ import typer.main
 
 from adapters.cli.help import summary
 from adapters.cli.main import app
+from tests.test_docs import OUTSIDE
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = Path(sys.executable).with_name("finbot")
-OUTSIDE = re.compile(r"\.\./|/work/|/home/|/tmp/|\b(SCENARIOS|INTENTS|DESIGN|FACTS)\.md\b")
 
 
 def finbot(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -123,3 +123,10 @@ def test_no_such_account_exits_2_and_a_good_run_exits_0(db_url: str) -> None:
     assert finbot("ledger", "check", "--db", db_url, env=env).returncode == 0
     parsed = finbot("intents", "parse", "--lang", "en", "show balance")
     assert parsed.returncode == 0 and '"intent": "balance"' in parsed.stdout
+
+
+def test_db_option_takes_every_url_finbot_opens() -> None:
+    from adapters.cli.ledger_cmd import database_url
+
+    for url in ("sqlite:///finbot.db", "postgresql+psycopg://u@h/db", "postgresql://u@h/db", "postgres://u@h/db"):
+        assert database_url(url) == url

@@ -32,8 +32,10 @@ def database_url(value: str | None) -> str | None:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+    from ledger.db import normalize_url
+
     try:
-        make_url(value).get_dialect()
+        make_url(normalize_url(value)).get_dialect()
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         raise typer.BadParameter(f"not a database URL: {value!r} (e.g. sqlite:///finbot.db or "
                                  "postgresql+psycopg://user@host/db)") from exc
