@@ -17,10 +17,12 @@ $(STAMP): pyproject.toml
 	@echo "  [2/3] upgrading pip"
 	@$(BIN)/pip install --upgrade pip > $(LOG) 2>&1 || { echo "pip failed; the end of $(LOG):"; tail -20 $(LOG); exit 1; }
 	@echo "  [3/3] installing finbot and its dependencies (spaCy, SQLAlchemy, python-telegram-bot, ...)"
-	@set -o pipefail; $(BIN)/pip install --progress-bar off -e '.[dev]' 2>&1 | tee -a $(LOG) | awk '\
-	  /^Collecting / { n++; if (n == 1 || n % 10 == 0) { printf "        packages found so far: %3d (%s)\n", n, $$2; fflush() } } \
-	  /^Installing collected packages/ { printf "        installing the %d packages found (the longest step)\n", n; fflush() }' \
-	  || { echo "pip failed; the end of $(LOG):"; tail -20 $(LOG); exit 1; }
+	@set -o pipefail; ( s=0; while sleep 15; do s=$$((s + 15)); echo "        ... still working ($$s s)"; done ) & tick=$$!; \
+	  $(BIN)/pip install --progress-bar off -e '.[dev]' 2>&1 | tee -a $(LOG) | awk '\
+	    /^Collecting / { n++; if (n == 1 || n % 10 == 0) { printf "        packages found so far: %3d (%s)\n", n, $$2; fflush() } } \
+	    /^Installing collected packages/ { printf "        installing the %d packages found (the longest step)\n", n; fflush() }'; \
+	  rc=$$?; kill $$tick 2>/dev/null; wait $$tick 2>/dev/null; \
+	  if [ $$rc -ne 0 ]; then echo "pip failed; the end of $(LOG):"; tail -20 $(LOG); exit 1; fi
 	@touch $(STAMP)
 	@echo "finbot: installed. Every command: $(BIN)/finbot --help; the documentation: docs/README.md"
 
