@@ -20,7 +20,7 @@ under {out}/. /help lists what the bot understands.
 
 First three things to type:
   1. /start
-  2. /pin            then a PIN of 4 to 8 digits, twice (e.g. 1234)
+  2. /pin            then a PIN of 4 to 8 digits, twice (e.g. 4826)
   3. top up $100     then /press Confirm, and your PIN
 """
 
