@@ -8,15 +8,44 @@ from typing import Annotated
 
 import typer
 
+from adapters.cli.help import PlainCommand, PlainGroup
+
 app = typer.Typer(
-    help="Inspect and check the double-entry ledger (every command migrates the database first).",
+    cls=PlainGroup,
+    help="Inspect and check the double-entry ledger.\n\nEvery command migrates the database first.\n\n"
+         "\b\nExamples:\n"
+         "  finbot ledger check\n"
+         "  finbot ledger balances --json\n"
+         "  finbot ledger accounts --owner u:1\n"
+         "  finbot ledger statement 3 --start 2026-11-01\n\n"
+         "Exit status: 0 done, 1 when `ledger check` finds a problem, 2 bad input (a usage error, "
+         "a bad value, no such account).",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
 
+
+def database_url(value: str | None) -> str | None:
+    """A --db value, refused (exit 2) unless it is a database URL SQLAlchemy can open."""
+    if value is None:
+        return None
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    from ledger.db import normalize_url
+
+    try:
+        make_url(normalize_url(value)).get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise typer.BadParameter(f"not a database URL: {value!r} (e.g. sqlite:///finbot.db or "
+                                 "postgresql+psycopg://user@host/db)") from exc
+    return value
+
+
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", help="Database URL (default: the DATABASE_URL setting, else sqlite:///finbot.db)."),
+    typer.Option("--db", metavar="URL", callback=database_url,
+                 help="Database URL (default: the DATABASE_URL setting, else sqlite:///finbot.db)."),
 ]
 
 
@@ -34,7 +63,7 @@ def _open(db: str | None):  # type: ignore[no-untyped-def]
     return Ledger(url)
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def check(db: DbOption = None) -> None:
     """Recompute every counter from the entries and verify the book.
 
@@ -42,8 +71,15 @@ def check(db: DbOption = None) -> None:
     pending), no limited account beyond its limit, the hash chain unbroken up to the head, every
     hold consistent with the row that posted, voided or expired it, reversals within their
     originals; and each escrow account against the engine's escrow rows (every row's hold in the
-    state the row says, the money on hold equal to the rows still held). Prints each problem naming its table and row; the last line says what was
-    checked. Exit status 0 when everything holds, 1 otherwise.
+    state the row says, the money on hold equal to the rows still held). Prints each problem
+    naming its table and row; the last line says what was checked.
+
+    \b
+    Examples:
+      finbot ledger check
+      finbot ledger check --db postgresql+psycopg://finbot@127.0.0.1/finbot
+
+    Exit status: 0 when everything holds, 1 when a problem was found, 2 bad input (e.g. --db).
     """
     from bot.escrow import reconcile_report
 
@@ -58,16 +94,25 @@ def check(db: DbOption = None) -> None:
     raise typer.Exit(0 if not problems else 1)
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def balances(
     db: DbOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: {label: {asset: amount}}.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: label -> asset -> amount.")] = False,
 ) -> None:
-    """Posted balance of every wallet, keyed by its owner's @handle (its owner id, e.g. "user:12", when
-    the owner holds no handle or shares a label with another owner).
+    """Posted balance of every wallet, keyed by its owner's @handle.
+
+    The key is the owner's @handle, or the owner id (e.g. "user:12") when the owner holds no
+    handle or shares a label with another owner, so no wallet hides another.
 
     Amounts are decimal strings with the asset's exponent, e.g. {"@alice": {"USD": "80.00"}}.
     System accounts are left out.
+
+    \b
+    Examples:
+      finbot ledger balances
+      finbot ledger balances --json
+
+    Exit status: 0 done, 2 bad input (e.g. a --db that is not a database URL).
     """
     from ledger import WALLET, decimal_text
 
@@ -96,12 +141,23 @@ def balances(
         typer.echo(f"{key:24s} " + "  ".join(f"{amount} {asset}" for asset, amount in assets.items()))
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def accounts(
     db: DbOption = None,
-    owner: Annotated[str | None, typer.Option(help="Only the accounts of this owner.")] = None,
+    owner: Annotated[str | None, typer.Option(metavar="OWNER", help="Only the accounts of this owner (e.g. u:1).")] = None,
 ) -> None:
-    """Every account with its four counters (posted and pending debits and credits) in minor units."""
+    """Every account with its owner, kind, asset and balances.
+
+    Columns: id, owner (or label), kind, asset, posted balance, available balance (posted less
+    pending debits) and pending, in minor units (cents). The id is what `finbot ledger statement` takes.
+
+    \b
+    Examples:
+      finbot ledger accounts
+      finbot ledger accounts --owner u:1
+
+    Exit status: 0 done, 2 bad input (e.g. a --db that is not a database URL).
+    """
     with _open(db) as ledger:
         accts = ledger.accounts(owner)
         bals = ledger.balances([a.id for a in accts]) if accts else {}
@@ -125,23 +181,35 @@ def parse_when(text: str | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def statement(
-    account_id: Annotated[int, typer.Argument(help="The account's id (see `finbot ledger accounts`).")],
+    account_id: Annotated[int, typer.Argument(metavar="ACCOUNT_ID", help="The account's id (see `finbot ledger accounts`).")],
     db: DbOption = None,
-    start: Annotated[str | None, typer.Option(help="From this ISO 8601 time (inclusive).")] = None,
-    end: Annotated[str | None, typer.Option(help="Until this ISO 8601 time (exclusive).")] = None,
+    start: Annotated[str | None, typer.Option(metavar="TIME", help="From this ISO 8601 time (inclusive).")] = None,
+    end: Annotated[str | None, typer.Option(metavar="TIME", help="Until this ISO 8601 time (exclusive).")] = None,
 ) -> None:
-    """Posted movements of one account with the running balance, oldest first."""
+    """Posted movements of one account with the running balance.
+
+    Oldest first. Each line: time, amount (negative when money left), balance after it, the other account's
+    id, the transfer id and its memo. Times without a zone are UTC.
+
+    \b
+    Examples:
+      finbot ledger statement 3
+      finbot ledger statement 3 --start 2026-11-01 --end 2026-12-01
+
+    Exit status: 0 done, 2 bad input (no such account, a bad time or --db).
+    """
     from ledger import AccountNotFound, decimal_text
 
+    since, until = parse_when(start), parse_when(end)
     with _open(db) as ledger:
         acct = ledger.get_account(account_id)
         if acct is None:
             typer.echo(f"no account with id {account_id}", err=True)
             raise typer.Exit(2)
         try:
-            lines = ledger.statement(account_id, parse_when(start), parse_when(end))
+            lines = ledger.statement(account_id, since, until)
         except AccountNotFound as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(2) from exc
@@ -153,9 +221,18 @@ def statement(
         )
 
 
-@app.command("migrate")
+@app.command("migrate", cls=PlainCommand)
 def migrate_cmd(db: DbOption = None) -> None:
-    """Create or upgrade the ledger's tables only (`finbot migrate` does every room's)."""
+    """Create or upgrade the ledger's tables only.
+
+    `finbot migrate` does every room's.
+
+    \b
+    Examples:
+      finbot ledger migrate --db sqlite:///try.db
+
+    Exit status: 0 done, 2 bad input (e.g. a --db that is not a database URL).
+    """
     from ledger import migrate
 
     url = _url(db)

@@ -9,10 +9,30 @@ from typing import Annotated, Any
 import typer
 
 from adapters.cli import intents_cmd, ledger_cmd
+from adapters.cli.help import EXIT_CODES, PlainCommand, PlainGroup
+
+
+def version_text() -> str:
+    """`finbot X.Y.Z`, the version of the installed package (its metadata, from pyproject.toml)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"finbot {version('finbot')}"
+    except PackageNotFoundError:
+        return "finbot (not installed: run `make run` or `pip install -e .`)"
+
 
 app = typer.Typer(
     name="finbot",
-    help="finbot: a chat-native finance bot on a double-entry ledger.",
+    cls=PlainGroup,
+    help="finbot: a chat-native finance bot on a double-entry ledger.\n\n"
+         "\b\nExamples:\n"
+         "  finbot run\n"
+         "  finbot simulate tests/scenarios/request_pay.jsonl\n"
+         "  finbot ledger check\n"
+         "  finbot intents parse 'send $20 to @anna'\n\n"
+         "Every command has --help. The formats finbot reads and the settings are described in docs/."
+         "\n\n" + EXIT_CODES,
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -21,7 +41,22 @@ app = typer.Typer(
 app.add_typer(ledger_cmd.app, name="ledger")
 app.add_typer(intents_cmd.app, name="intents")
 
-DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: DATABASE_URL, else sqlite:///finbot.db).")]
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(version_text())
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
+                                               help="Print finbot's version and exit.")] = False,
+) -> None:
+    """finbot: a chat-native finance bot on a double-entry ledger."""
+
+
+DbOption = ledger_cmd.DbOption
 
 
 def _settings(db: str | None) -> Any:
@@ -52,9 +87,20 @@ def _broker(settings: Any, db: Any, clock: Any) -> Any:
     return build_broker(settings, db, clock)
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def migrate(db: DbOption = None) -> None:
-    """Create or upgrade every table (the ledger's and the engine's) to the newest revision."""
+    """Create or upgrade every table to the newest revision.
+
+    Both rooms' tables: the ledger's and the engine's. Safe to run again: what is up to date is left alone. The other commands migrate on their own,
+    so this is only needed to prepare a database ahead of time (e.g. before a deploy).
+
+    \b
+    Examples:
+      finbot migrate
+      finbot migrate --db postgresql+psycopg://finbot@127.0.0.1/finbot
+
+    Exit status: 0 done, 2 bad input (e.g. a --db that is not a database URL).
+    """
     from bot.db import migrate_all
     from ledger import create_engine
 
@@ -64,21 +110,40 @@ def migrate(db: DbOption = None) -> None:
     typer.echo(f"migrated {engine.url.render_as_string(hide_password=True)}")
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def simulate(
-    file: Annotated[Path, typer.Argument(help="Scenario file: one JSON event a line (see SCENARIOS.md).", exists=False)],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Scenario file: one JSON event a line (docs/scenarios.md).",
+                                         exists=False)],
     db: DbOption = None,
-    now: Annotated[str | None, typer.Option("--now", help="Start the world's clock here (ISO 8601); default: where the last run left it.")] = None,
+    now: Annotated[str | None, typer.Option("--now", metavar="TIME",
+                                            help="Start the world's clock here (ISO 8601); default: where the last run left it.")] = None,
 ) -> None:
-    """Play a scenario through the real engine, ledger and step-up; print one JSON line per bot message."""
+    """Play a scenario file through the real engine, as JSON lines.
+
+    The engine, ledger and step-up checks are the ones production runs; only the messenger is local.
+
+    Each line of FILE is one event (a message, a button press, group members, the clock moving
+    on); each message the bot sends or edits is printed as one JSON line. Runs on one database
+    continue the same world. The format is in docs/scenarios.md.
+
+    \b
+    Examples:
+      finbot simulate tests/scenarios/request_pay.jsonl
+      finbot simulate --db sqlite:///try.db --now 2026-11-18T12:00:00Z talk.jsonl
+      finbot ledger balances --db sqlite:///try.db --json
+
+    Exit status: 0 when the file was played to its end (whatever the bot answered), 2 bad input:
+    no such file, a bad --now or --db, or a line it cannot read (named by its number).
+    """
     from adapters.local.simulate import ScenarioError, play, start_clock
 
     if not file.exists():
         typer.echo(f"no such file: {file}", err=True)
         raise typer.Exit(2)
+    when = ledger_cmd.parse_when(now)
     settings = _settings(db)
     world = _local_world(settings, simulated_clock=True)
-    start_clock(world, ledger_cmd.parse_when(now))
+    start_clock(world, when)
     try:
         with file.open(encoding="utf-8") as fh:
             play(world, fh, sys.stdout)
@@ -87,12 +152,26 @@ def simulate(
         raise typer.Exit(2) from exc
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def chat(
-    user: Annotated[str, typer.Option("--as", help="Who you are at the start.")] = "alice",
+    user: Annotated[str, typer.Option("--as", metavar="NAME", help="Who you are at the start.")] = "alice",
     db: DbOption = None,
 ) -> None:
-    """Chat with the bot in the terminal, as several people, in private and in groups."""
+    """Chat with the bot in the terminal, as several people.
+
+    In private chats and in groups, on the configured database.
+
+    Everything you type goes to the bot; a few lines are the terminal's own: /as NAME (become
+    someone else), /group NAME and /dm (change chat), /press LABEL (press a button), /reply NAME
+    TEXT, /advance PT25H (move the clock on), /quit.
+
+    \b
+    Examples:
+      finbot chat
+      finbot chat --as bob --db sqlite:///try.db
+
+    Exit status: 0 done, 2 bad input (e.g. a --db that is not a database URL).
+    """
     from adapters.local.chat import run_chat
 
     settings = _settings(db)
@@ -100,9 +179,21 @@ def chat(
     run_chat(world, user.lstrip("@"))
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def run(db: DbOption = None) -> None:
-    """Run the bot: on Telegram when TELEGRAM_BOT_TOKEN is set, else the terminal chat on the embedded defaults."""
+    """Run the bot: on Telegram with a token, else a terminal chat.
+
+    With TELEGRAM_BOT_TOKEN set it long-polls Telegram, or serves a webhook when WEBHOOK_URL is set
+    (docs/operating.md). Without one it opens the terminal chat (see `finbot chat --help`) on the
+    configured database, the embedded SQLite file finbot.db by default.
+
+    \b
+    Examples:
+      finbot run
+      TELEGRAM_BOT_TOKEN=7123456789:AAH... finbot run
+
+    Exit status: 0 done, 2 bad input (e.g. a --db that is not a database URL).
+    """
     settings = _settings(db)
     if not settings.telegram_bot_token:
         typer.echo("No TELEGRAM_BOT_TOKEN set: starting the terminal chat on the embedded defaults "

@@ -15,8 +15,13 @@ BANNER = """finbot terminal chat. You are @{user} in your private chat with the 
   /reply NAME TEXT reply to NAME's newest message
   /advance PT25H  move the clock on (ISO 8601 duration) and run due work
   /quit           leave
-Everything else is sent to the bot as you type it: try /start, /pin, "top up $100", "send $20 to @bob".
-Files (statements, charts, QR codes) are saved under {out}/.
+Everything else is sent to the bot as you type it. Files (statements, charts, QR codes) are saved
+under {out}/. /help lists what the bot understands.
+
+First three things to type:
+  1. /start
+  2. /pin            then a PIN of 4 to 8 digits, twice (e.g. 4826)
+  3. top up $100     then /press Confirm, and your PIN
 """
 
 
