@@ -1,4 +1,4 @@
-"""The wave-2 intents of INTENTS.md: convert, schedules, unschedule, debts, settle, collect,
+"""The wave-2 intents of docs/intents.md: convert, schedules, unschedule, debts, settle, collect,
 red_packet and tip, with the slots count and to_currency, in the three languages and as commands."""
 
 from __future__ import annotations
