@@ -1,0 +1,219 @@
+"""A person's shares as a picture: value over time beside what they cost, and a breakdown by holding."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from babel.numbers import format_percent
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from bot.charts import style
+from bot.i18n import t
+
+DAY = timedelta(days=1)
+LONGEST = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Point:
+    """The portfolio in one currency at one moment: market value and cost basis, in minor units."""
+
+    at: datetime
+    value: int
+    basis: int
+
+
+@dataclass(frozen=True)
+class Holding:
+    """One position now: value at the bid and cost basis, in minor units of its currency."""
+
+    symbol: str
+    currency: str
+    value: int
+    basis: int
+
+    @property
+    def pnl(self) -> int:
+        return self.value - self.basis
+
+
+@dataclass(frozen=True)
+class OpenOrder:
+    """An order still waiting at the broker: when it was placed, for what."""
+
+    at: datetime
+    symbol: str
+    side: str
+    currency: str
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """What the portfolio picture shows; `series` is one list of points per currency."""
+
+    owner: str
+    lang: str
+    now: datetime
+    series: dict[str, tuple[Point, ...]]
+    holdings: tuple[Holding, ...]
+    orders: tuple[OpenOrder, ...] = ()
+
+
+def window(first_trade: datetime, now: datetime) -> tuple[datetime, timedelta]:
+    """(start, step) of the value line: since the first trade, or the last 30 days when that is longer;
+    hourly under three days, else every six hours under ten, else daily."""
+    start = max(_utc(first_trade), _utc(now) - LONGEST)
+    span = _utc(now) - start
+    step = timedelta(hours=1) if span <= timedelta(days=3) else timedelta(hours=6) if span <= timedelta(days=10) else DAY
+    return start, step
+
+
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def share_tenths(part: int, total: int) -> int:
+    """`part` of `total` in tenths of a percent, rounded half up (exact integers)."""
+    if total <= 0:
+        return 0
+    return (part * 2000 + total) // (2 * total)
+
+
+def percent_text(tenths: int, lang: str) -> str:
+    return str(format_percent(Decimal(tenths) / 1000, "#,##0.#%", locale=style.locale_of(lang)))
+
+
+def title(data: Portfolio) -> str:
+    # i18n: the portfolio picture's title, e.g. "Alice's portfolio"
+    return t(data.lang, "{name}'s portfolio", name=data.owner)
+
+
+def figure(data: Portfolio) -> Figure:
+    """The portfolio as a matplotlib Figure (not yet drawn)."""
+    currencies = sorted(data.series)
+    with style.styled():
+        ratios = [2.6] * len(currencies) + ([0.5 + 0.45 * len(data.holdings)] if data.holdings else [])
+        fig = style.new_figure(0.9 + sum(ratios))
+        fig.suptitle(title(data), x=0.02, ha="left", fontsize=16, fontweight="bold", gid="title")
+        grid = fig.add_gridspec(len(ratios), 1, height_ratios=ratios)
+        for row, cur in enumerate(currencies):
+            _value_panel(fig.add_subplot(grid[row]), data, cur)
+        if data.holdings:
+            _breakdown(fig.add_subplot(grid[len(currencies)]), data)
+    return fig
+
+
+def _value_panel(ax: object, data: Portfolio, cur: str) -> None:
+    from matplotlib.axes import Axes
+
+    assert isinstance(ax, Axes)
+    lang = data.lang
+    points = data.series[cur]
+    if not points:
+        return
+    left = points[0].at
+    right = max(_utc(data.now), left + timedelta(hours=1))
+    span = right - left
+
+    def x(at: datetime) -> float:  # days since the first point: display only
+        return (_utc(at) - left) / DAY
+
+    xs = [x(p.at) for p in points]
+    ax.plot(xs, [style.coord(p.value, cur) for p in points], color=style.LINE, linewidth=2.4, label=t(lang, "Value"))
+    ax.step(xs, [style.coord(p.basis, cur) for p in points], where="post", color=style.BASIS, linewidth=1.8,
+            linestyle=(0, (4, 3)), label=t(lang, "Cost"))
+    ax.plot([xs[-1]], [style.coord(points[-1].value, cur)], "o", color=style.LINE, markersize=8)
+    orders = [o for o in data.orders if o.currency == cur]
+    for o in orders:
+        ax.axvline(max(x(o.at), 0.0), color=style.ORDER, linewidth=1.4, linestyle=":")
+    lows = [min(p.value, p.basis) for p in points]
+    highs = [max(p.value, p.basis) for p in points]
+    ticks = style.nice_ticks(min(lows), max(highs), cur, 3, zero=False)
+    ax.set_yticks([style.coord(v, cur) for v in ticks], [style.money_tick(v, cur, lang) for v in ticks])
+    ax.set_ylim(style.coord(ticks[0], cur), style.coord(ticks[-1], cur))
+    ax.grid(axis="y", color=style.GRID, linewidth=0.8)
+    ax.tick_params(length=0)
+    ax.tick_params(axis="x", pad=8)
+    if span <= timedelta(days=2):
+        marks = _hour_ticks(left, right)
+        ax.set_xticks([x(m) for m in marks], [_hour_text(m, lang, i == 0) for i, m in enumerate(marks)])
+    else:
+        days = style.day_ticks(left, right, 5)
+        ax.set_xticks([x(d) for d in days], [style.day_text(d.date(), lang) for d in days])
+    ax.set_xlim(0, x(right))
+    last = points[-1]
+    ax.set_title(t(lang, "{cur} · value {amount}", cur=cur, amount=style.money(last.value, cur, lang)),
+                 loc="left", fontsize=13, fontweight="bold", gid=f"value:{cur}")
+    pnl = last.value - last.basis
+    ax.set_title(t(lang, "P&L {amount}", amount=style.signed_money(pnl, cur, lang)), loc="right", fontsize=13,
+                 fontweight="bold", color=style.MONEY_IN if pnl >= 0 else style.MONEY_OUT, gid=f"pnl:{cur}")
+    handles = [Line2D([], [], color=style.LINE, linewidth=2.4, label=t(lang, "Value")),
+               Line2D([], [], color=style.BASIS, linewidth=1.8, linestyle=(0, (4, 3)), label=t(lang, "Cost"))]
+    if orders:
+        what = ", ".join(t(lang, "buy {symbol}", symbol=o.symbol) if o.side == "buy" else t(lang, "sell {symbol}", symbol=o.symbol)
+                         for o in orders[:3])
+        handles.append(Line2D([], [], color=style.ORDER, linewidth=1.4, linestyle=":",
+                              label=t(lang, "Open: {orders}", orders=what)))
+    legend = ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=len(handles), frameon=False,
+                       fontsize=11, handlelength=2.2)
+    legend.set_gid(f"legend:{cur}")
+
+
+def _hour_ticks(left: datetime, right: datetime) -> list[datetime]:
+    span_h = (right - left) / timedelta(hours=1)
+    every = next(h for h in (1, 2, 3, 6, 12, 24) if span_h / h <= 5)
+    first = left.replace(minute=0, second=0, microsecond=0)
+    if first < left:
+        first += timedelta(hours=1)
+    while first.hour % every:
+        first += timedelta(hours=1)
+    out = []
+    at = first
+    while at <= right:
+        out.append(at)
+        at += timedelta(hours=every)
+    return out
+
+
+def _hour_text(at: datetime, lang: str, with_day: bool) -> str:
+    from babel.dates import format_time
+
+    clock = str(format_time(at, "short", tzinfo=UTC, locale=style.locale_of(lang)))
+    return f"{style.day_text(at.date(), lang)} {clock}" if with_day or (at.hour == 0 and at.minute == 0) else clock
+
+
+def _breakdown(ax: object, data: Portfolio) -> None:
+    from matplotlib.axes import Axes
+
+    assert isinstance(ax, Axes)
+    lang = data.lang
+    totals: dict[str, int] = {}
+    for h in data.holdings:
+        totals[h.currency] = totals.get(h.currency, 0) + h.value
+    rows = sorted(data.holdings, key=lambda h: (h.currency, -h.value, h.symbol))[::-1]
+    pos = list(range(len(rows)))
+    shares = [share_tenths(h.value, totals[h.currency]) for h in rows]
+    ax.barh(pos, [s / 10 for s in shares], height=0.6,
+            color=[style.MONEY_IN if h.pnl >= 0 else style.MONEY_OUT for h in rows])
+    for p, h, s in zip(pos, rows, shares, strict=True):
+        ax.text(s / 10 + 1.5, p, f"{percent_text(s, lang)}   {style.money(h.value, h.currency, lang)}   "
+                f"{style.signed_money(h.pnl, h.currency, lang)}", va="center", fontsize=11, gid=f"holding:{h.symbol}")
+    ax.set_yticks(pos, [h.symbol for h in rows])
+    ax.set_xlim(0, 200)
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    ax.set_xticks([])
+    ax.spines["bottom"].set_visible(False)
+    ax.spines["left"].set_visible(False)
+    ax.tick_params(length=0, labelsize=12)
+    for lbl in ax.get_yticklabels():
+        lbl.set_color(style.INK)
+    ax.set_title(t(lang, "By holding: share of value, profit or loss"), loc="left", fontsize=11,
+                 fontweight="normal", color=style.MUTED)
+
+
+def png(data: Portfolio) -> bytes:
+    """The portfolio picture as PNG bytes."""
+    return style.png_bytes(figure(data))
