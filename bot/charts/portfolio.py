@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from babel.numbers import format_percent
+from babel import Locale
+from babel.numbers import parse_pattern
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
@@ -83,7 +84,11 @@ def share_tenths(part: int, total: int) -> int:
 
 
 def percent_text(tenths: int, lang: str) -> str:
-    return str(format_percent(Decimal(tenths) / 1000, "#,##0.#%", locale=style.locale_of(lang)))
+    """Tenths of a percent as the locale writes a percentage, one decimal at most: 64.7%, 64,7 %."""
+    loc = Locale.parse(style.locale_of(lang))
+    pattern = parse_pattern(loc.percent_formats[None])
+    pattern.frac_prec = (0, 1)
+    return str(pattern.apply(Decimal(tenths) / 1000, loc))
 
 
 def title(data: Portfolio) -> str:
