@@ -42,7 +42,8 @@ def net_balances(debts: Iterable[Debt]) -> dict[str, dict[str, int]]:
         nets = out.setdefault(d.currency, {})
         nets[d.debtor] = nets.get(d.debtor, 0) - d.amount
         nets[d.creditor] = nets.get(d.creditor, 0) + d.amount
-    return {cur: {p: v for p, v in sorted(nets.items()) if v} for cur, nets in sorted(out.items())}
+    kept = {cur: {p: v for p, v in sorted(nets.items()) if v} for cur, nets in sorted(out.items())}
+    return {cur: nets for cur, nets in kept.items() if nets}
 
 
 def simplify(debts: Iterable[Debt]) -> list[Debt]:
@@ -136,17 +137,15 @@ def figure(debts: Iterable[Debt], lang: str, group: str) -> Figure:
     nets = net_balances(debts)
     currencies = sorted(nets) or [""]
     with style.styled():
-        ratios: list[float] = []
+        bands: list[style.Band] = []
         for cur in currencies:
             n = sum(1 for p in payments if p.currency == cur)
-            ratios += [5.6, 0.35 + 0.36 * max(n, 1)]
-        fig = style.new_figure(0.8 + sum(ratios))
-        fig.suptitle(title(lang, group), x=0.02, ha="left", fontsize=16, fontweight="bold", gid="title")
-        grid = fig.add_gridspec(len(ratios), 1, height_ratios=ratios)
+            bands += [style.Band(5.4, 0.1, 0.1), style.Band(0.36 * (max(n, 1) + 1.2), 0.0, 0.1)]
+        fig, axes = style.stack(bands, 0.3, title(lang, group))
         for k, cur in enumerate(currencies):
             mine = [p for p in payments if p.currency == cur]
-            _circle(fig.add_subplot(grid[2 * k]), nets.get(cur, {}), mine, cur, lang)
-            _listing(fig.add_subplot(grid[2 * k + 1]), mine, lang)
+            _circle(axes[2 * k], nets.get(cur, {}), mine, cur, lang)
+            _listing(axes[2 * k + 1], mine, lang)
     return fig
 
 

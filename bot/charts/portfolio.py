@@ -96,18 +96,27 @@ def title(data: Portfolio) -> str:
     return t(data.lang, "{name}'s portfolio", name=data.owner)
 
 
+def _value_ticks(points: tuple[Point, ...], cur: str) -> list[int]:
+    lows = [min(p.value, p.basis) for p in points] or [0]
+    highs = [max(p.value, p.basis) for p in points] or [0]
+    return style.nice_ticks(min(lows), max(highs), cur, 3, zero=False)
+
+
 def figure(data: Portfolio) -> Figure:
-    """The portfolio as a matplotlib Figure (not yet drawn)."""
-    currencies = sorted(data.series)
+    """The portfolio as a matplotlib Figure (not yet drawn): value panels per currency, then the breakdown."""
+    currencies = [c for c in sorted(data.series) if data.series[c]]
     with style.styled():
-        ratios = [2.6] * len(currencies) + ([0.5 + 0.45 * len(data.holdings)] if data.holdings else [])
-        fig = style.new_figure(0.9 + sum(ratios))
-        fig.suptitle(title(data), x=0.02, ha="left", fontsize=16, fontweight="bold", gid="title")
-        grid = fig.add_gridspec(len(ratios), 1, height_ratios=ratios)
-        for row, cur in enumerate(currencies):
-            _value_panel(fig.add_subplot(grid[row]), data, cur)
+        bands = [style.Band(2.3, 0.42, 0.82) for _ in currencies]
+        labels = [style.money_tick(v, c, data.lang) for c in currencies for v in _value_ticks(data.series[c], c)]
+        labels += [f"{h.symbol} " for h in data.holdings]
         if data.holdings:
-            _breakdown(fig.add_subplot(grid[len(currencies)]), data)
+            bands.append(style.Band(0.42 * len(data.holdings), 0.36, 0.12))
+        margin = style.left_margin(labels)
+        fig, axes = style.stack(bands, margin, title(data))
+        for ax, cur in zip(axes, currencies, strict=False):
+            _value_panel(ax, data, cur)
+        if data.holdings:
+            _breakdown(axes[-1], data, style.WIDTH_IN - margin - 0.3)
     return fig
 
 
@@ -130,13 +139,11 @@ def _value_panel(ax: object, data: Portfolio, cur: str) -> None:
     ax.plot(xs, [style.coord(p.value, cur) for p in points], color=style.LINE, linewidth=2.4, label=t(lang, "Value"))
     ax.step(xs, [style.coord(p.basis, cur) for p in points], where="post", color=style.BASIS, linewidth=1.8,
             linestyle=(0, (4, 3)), label=t(lang, "Cost"))
-    ax.plot([xs[-1]], [style.coord(points[-1].value, cur)], "o", color=style.LINE, markersize=8)
+    ax.plot([xs[-1]], [style.coord(points[-1].value, cur)], "o", color=style.LINE, markersize=8, clip_on=False)
     orders = [o for o in data.orders if o.currency == cur]
     for o in orders:
         ax.axvline(max(x(o.at), 0.0), color=style.ORDER, linewidth=1.4, linestyle=":")
-    lows = [min(p.value, p.basis) for p in points]
-    highs = [max(p.value, p.basis) for p in points]
-    ticks = style.nice_ticks(min(lows), max(highs), cur, 3, zero=False)
+    ticks = _value_ticks(points, cur)
     ax.set_yticks([style.coord(v, cur) for v in ticks], [style.money_tick(v, cur, lang) for v in ticks])
     ax.set_ylim(style.coord(ticks[0], cur), style.coord(ticks[-1], cur))
     ax.grid(axis="y", color=style.GRID, linewidth=0.8)
@@ -162,7 +169,7 @@ def _value_panel(ax: object, data: Portfolio, cur: str) -> None:
                          for o in orders[:3])
         handles.append(Line2D([], [], color=style.ORDER, linewidth=1.4, linestyle=":",
                               label=t(lang, "Open: {orders}", orders=what)))
-    legend = ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=len(handles), frameon=False,
+    legend = ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.36 / 2.3), ncol=len(handles), frameon=False,
                        fontsize=11, handlelength=2.2)
     legend.set_gid(f"legend:{cur}")
 
@@ -190,7 +197,9 @@ def _hour_text(at: datetime, lang: str, with_day: bool) -> str:
     return f"{style.day_text(at.date(), lang)} {clock}" if with_day or (at.hour == 0 and at.minute == 0) else clock
 
 
-def _breakdown(ax: object, data: Portfolio) -> None:
+def _breakdown(ax: object, data: Portfolio, room: float) -> None:
+    """One bar per holding: its share of the value in its currency, green when in profit, red at a loss;
+    the percent, the value and the profit or loss printed after the bar. `room`: the axes' width in inches."""
     from matplotlib.axes import Axes
 
     assert isinstance(ax, Axes)
@@ -201,13 +210,18 @@ def _breakdown(ax: object, data: Portfolio) -> None:
     rows = sorted(data.holdings, key=lambda h: (h.currency, -h.value, h.symbol))[::-1]
     pos = list(range(len(rows)))
     shares = [share_tenths(h.value, totals[h.currency]) for h in rows]
+    texts = [f"{percent_text(s, lang)}   {style.money(h.value, h.currency, lang)}   {style.signed_money(h.pnl, h.currency, lang)}"
+             for h, s in zip(rows, shares, strict=True)]
+    pad = 0.08
+    # inches per percent point, so that the longest bar and its text still fit
+    scale = min([(room - pad - style.text_width(txt, 11) - 0.05) / max(s / 10, 0.1) for s, txt in zip(shares, texts, strict=True)]
+                + [room * 0.6 / 100])
     ax.barh(pos, [s / 10 for s in shares], height=0.6,
             color=[style.MONEY_IN if h.pnl >= 0 else style.MONEY_OUT for h in rows])
-    for p, h, s in zip(pos, rows, shares, strict=True):
-        ax.text(s / 10 + 1.5, p, f"{percent_text(s, lang)}   {style.money(h.value, h.currency, lang)}   "
-                f"{style.signed_money(h.pnl, h.currency, lang)}", va="center", fontsize=11, gid=f"holding:{h.symbol}")
+    for p, h, s, txt in zip(pos, rows, shares, texts, strict=True):
+        ax.text(s / 10 + pad / scale, p, txt, va="center", fontsize=11, gid=f"holding:{h.symbol}")
     ax.set_yticks(pos, [h.symbol for h in rows])
-    ax.set_xlim(0, 200)
+    ax.set_xlim(0, room / scale)
     ax.set_ylim(-0.6, len(rows) - 0.4)
     ax.set_xticks([])
     ax.spines["bottom"].set_visible(False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from matplotlib.figure import Figure
 
@@ -97,79 +98,110 @@ def counterparties(w: Wallet, lang: str, top: int = TOP_COUNTERPARTIES) -> list[
     return [(name, got, spent) for name, (got, spent) in ranked[:top]]
 
 
+def _balance_points(data: Statement, w: Wallet) -> tuple[datetime, datetime, datetime, list[datetime], list[int]]:
+    left, line_start, until = window(data, w)
+    right = max(min(_midnight(until) + DAY, _utc(data.end)), left + DAY)
+    ats, ys = [line_start], [w.opening]
+    for m in w.movements:
+        ats.append(_utc(m.at))
+        ys.append(m.balance)
+    ats.append(until)
+    ys.append(ys[-1])
+    return left, right, until, ats, ys
+
+
+def _bucket_size(left: datetime, right: datetime) -> timedelta:
+    return timedelta(weeks=1) if (right - left) / DAY > 62 else DAY
+
+
+def _flow_ticks(buckets: dict[int, tuple[int, int]], cur: str) -> list[int]:
+    most_in = max((got for got, _ in buckets.values()), default=0)
+    most_out = min((spent for _, spent in buckets.values()), default=0)
+    ticks = style.nice_ticks(most_out, most_in, cur, 4)
+    return sorted({ticks[0], 0, ticks[-1]})
+
+
+def _cp_text(got: int, spent: int, cur: str, lang: str) -> str:
+    parts = ([style.signed_money(got, cur, lang)] if got else []) + ([style.signed_money(spent, cur, lang)] if spent else [])
+    return "  ".join(parts)
+
+
 def figure(data: Statement) -> Figure:
-    """The statement as a matplotlib Figure (not yet drawn): one block of panels per currency."""
+    """The statement as a matplotlib Figure (not yet drawn): one block of panels per currency, stacked."""
     lang = data.lang
     wallets = data.wallets or ()
     top = TOP_COUNTERPARTIES if len(wallets) <= 1 else 3
     with style.styled():
-        ratios: list[float] = []
+        bands: list[style.Band] = []
+        labels: list[str] = []
+        plans = []
         for w in wallets:
-            n = len(counterparties(w, lang, top))
-            ratios += [2.4, 1.3] + ([0.45 + 0.38 * n] if n else [])
-        fig = style.new_figure(0.8 + sum(ratios))
-        fig.suptitle(title(data), x=0.02, ha="left", fontsize=16, fontweight="bold", gid="title")
-        grid = fig.add_gridspec(len(ratios), 1, height_ratios=ratios)
-        row = 0
-        for w in wallets:
-            n = len(counterparties(w, lang, top))
-            _wallet(fig, grid, row, data, w, top)
-            row += 2 + (1 if n else 0)
+            cur = w.currency
+            left, right, until, ats, ys = _balance_points(data, w)
+            size = _bucket_size(left, right)
+            buckets = _buckets(w, left, size)
+            bticks = style.nice_ticks(min(ys), max(ys), cur, 3, zero=False)
+            fticks = _flow_ticks(buckets, cur)
+            cps = counterparties(w, lang, top)
+            labels += [style.money_tick(v, cur, lang) for v in bticks + fticks]
+            labels += [f"{name} " for name, _, _ in cps]  # names print 1 pt larger: a space's worth
+            bands += [style.Band(2.0, 0.62, 0.06), style.Band(1.05, 0.36, 0.38)]
+            if cps:
+                bands.append(style.Band(0.36 * len(cps), 0.34, 0.12))
+            plans.append((w, left, right, until, ats, ys, size, buckets, bticks, fticks, cps))
+        margin = style.left_margin(labels)
+        fig, axes = style.stack(bands, margin, title(data))
+        k = 0
+        for w, left, right, until, ats, ys, size, buckets, bticks, fticks, cps in plans:
+            n = 3 if cps else 2
+            _wallet(axes[k:k + n], data, w, left, right, until, ats, ys, size, buckets, bticks, fticks, cps, margin)
+            k += n
     return fig
 
 
-def _wallet(fig: Figure, grid: object, row: int, data: Statement, w: Wallet, top: int) -> None:
+def _wallet(axes: list[Any], data: Statement, w: Wallet, left: datetime, right: datetime, until: datetime,
+            ats: list[datetime], ys: list[int], size: timedelta, buckets: dict[int, tuple[int, int]],
+            bticks: list[int], fticks: list[int], cps: list[tuple[str, int, int]], margin: float) -> None:
     lang, cur = data.lang, w.currency
-    left, line_start, until = window(data, w)
-    right = max(min(_midnight(until) + DAY, _utc(data.end)), left + DAY)
-    span_days = (right - left) / DAY
-    size = timedelta(weeks=1) if span_days > 62 else DAY
 
     def x(at: datetime) -> float:  # days since the axis' left edge: display only
         return (_utc(at) - left) / DAY
 
-    bal = fig.add_subplot(grid[row])  # type: ignore[index]
-    flow = fig.add_subplot(grid[row + 1], sharex=bal)  # type: ignore[index]
-
+    bal, flow = axes[0], axes[1]
     # balance: a step line from the opening (or the first activity) to now
-    xs, ys = [x(line_start)], [w.opening]
-    for m in w.movements:
-        xs += [x(m.at)]
-        ys += [m.balance]
-    xs.append(x(until))
-    ys.append(ys[-1])
+    xs = [x(at) for at in ats]
     fy = [style.coord(v, cur) for v in ys]
-    ticks = style.nice_ticks(min(ys), max(ys), cur, 3, zero=False)
+    floor = style.coord(bticks[0], cur)
     bal.step(xs, fy, where="post", color=style.LINE, linewidth=2.4, solid_joinstyle="miter")
-    bal.fill_between(xs, fy, style.coord(ticks[0], cur), step="post", color=style.LINE, alpha=0.10, linewidth=0)
-    bal.plot([xs[0]], [fy[0]], "o", color=style.LINE, markerfacecolor=style.BG, markersize=7, markeredgewidth=2)
-    bal.plot([xs[-1]], [fy[-1]], "o", color=style.LINE, markersize=8)
-    bal.set_yticks([style.coord(v, cur) for v in ticks], [style.money_tick(v, cur, lang) for v in ticks])
-    bal.set_ylim(style.coord(ticks[0], cur), style.coord(ticks[-1], cur))
+    bal.fill_between(xs, fy, floor, step="post", color=style.LINE, alpha=0.10, linewidth=0)
+    bal.plot([xs[0]], [fy[0]], "o", color=style.LINE, markerfacecolor=style.BG, markersize=7, markeredgewidth=2, clip_on=False)
+    bal.plot([xs[-1]], [fy[-1]], "o", color=style.LINE, markersize=8, clip_on=False)
+    bal.set_yticks([style.coord(v, cur) for v in bticks], [style.money_tick(v, cur, lang) for v in bticks])
+    bal.set_ylim(floor, style.coord(bticks[-1], cur))
+    bal.set_xlim(0, x(right))
+    bal.set_xticks([])
     bal.grid(axis="y", color=style.GRID, linewidth=0.8)
-    bal.tick_params(labelbottom=False, length=0)
-    label = t(lang, "Opening {amount}", amount=style.money(w.opening, cur, lang))
-    bal.set_title(f"{cur} · {label}", loc="left", fontsize=12, fontweight="normal", color=style.MUTED, gid=f"opening:{cur}")
-    bal.set_title(t(lang, "Closing {amount}", amount=style.money(w.closing, cur, lang)), loc="right",
-                  fontsize=14, fontweight="bold", color=style.INK, gid=f"closing:{cur}")
+    bal.tick_params(length=0)
+    # two lines above the balance: the closing balance (what people look for), then the opening one
+    closing = t(lang, "Closing {amount}", amount=style.money(w.closing, cur, lang))
+    bal.set_title(closing, loc="left", fontsize=14, fontweight="bold", color=style.INK, pad=24, gid=f"closing:{cur}")
+    bal.set_title(cur, loc="right", fontsize=14, fontweight="bold", color=style.MUTED, pad=24)
+    bal.annotate(t(lang, "Opening {amount}", amount=style.money(w.opening, cur, lang)), xy=(0, 1), xycoords="axes fraction",
+                 xytext=(0, 6), textcoords="offset points", va="bottom", fontsize=11, color=style.MUTED, gid=f"opening:{cur}")
     if not w.movements:
         bal.text(0.5, 0.5, t(lang, "No activity this month"), transform=bal.transAxes, ha="center", va="center",
                  color=style.MUTED, gid=f"empty:{cur}")
 
     # money in (up) and out (down), per day or per week
-    buckets = _buckets(w, left, size)
-    width = (size / DAY) * 0.72
+    unit = size / DAY
     ins = [(k, got) for k, (got, _) in sorted(buckets.items()) if got]
     outs = [(k, spent) for k, (_, spent) in sorted(buckets.items()) if spent]
-    off = (size / DAY) / 2
     if ins:
-        flow.bar([k * (size / DAY) + off for k, _ in ins], [style.coord(v, cur) for _, v in ins], width=width, color=style.MONEY_IN)
+        flow.bar([k * unit + unit / 2 for k, _ in ins], [style.coord(v, cur) for _, v in ins], width=unit * 0.72,
+                 color=style.MONEY_IN)
     if outs:
-        flow.bar([k * (size / DAY) + off for k, _ in outs], [style.coord(v, cur) for _, v in outs], width=width, color=style.MONEY_OUT)
-    most_in = max((v for _, v in ins), default=0)
-    most_out = min((v for _, v in outs), default=0)
-    fticks = style.nice_ticks(most_out, most_in, cur, 4)
-    fticks = sorted({fticks[0], 0, fticks[-1]})
+        flow.bar([k * unit + unit / 2 for k, _ in outs], [style.coord(v, cur) for _, v in outs], width=unit * 0.72,
+                 color=style.MONEY_OUT)
     flow.set_yticks([style.coord(v, cur) for v in fticks], [style.money_tick(v, cur, lang) for v in fticks])
     flow.set_ylim(style.coord(fticks[0], cur), style.coord(fticks[-1], cur))
     flow.axhline(0, color=style.MUTED, linewidth=0.8)
@@ -182,23 +214,27 @@ def _wallet(fig: Figure, grid: object, row: int, data: Statement, w: Wallet, top
     flow.set_xticks([x(d) for d in days], [style.day_text(d.date(), lang) for d in days])
     flow.set_xlim(0, x(right))
 
-    # the top counterparties: money in (green) and out (red) beside each name
-    top_cp = counterparties(w, lang, top)
-    if not top_cp:
+    # the top counterparties: money out (red) and in (green) beside each name, the amounts after the bar
+    if not cps:
         return
-    cp = fig.add_subplot(grid[row + 2])  # type: ignore[index]
-    names = [name for name, _, _ in top_cp][::-1]
-    outs_v = [style.coord(-spent, cur) for _, _, spent in top_cp][::-1]
-    ins_v = [style.coord(got, cur) for _, got, _ in top_cp][::-1]
+    cp = axes[2]
+    rows = cps[::-1]
+    names = [name for name, _, _ in rows]
+    outs_v = [style.coord(-spent, cur) for _, _, spent in rows]
+    ins_v = [style.coord(got, cur) for _, got, _ in rows]
+    texts = [_cp_text(got, spent, cur, lang) for _, got, spent in rows]
+    room = style.WIDTH_IN - margin - 0.3  # the axes' width in inches
+    pad = 0.08
+    scale = min((room - pad - style.text_width(txt, 11) - 0.05) / (o + i) for o, i, txt in zip(outs_v, ins_v, texts, strict=True)
+                if o + i > 0) if any(o + i > 0 for o, i in zip(outs_v, ins_v, strict=True)) else 1.0
+    scale = min(scale, room * 0.6 / max(max(o + i for o, i in zip(outs_v, ins_v, strict=True)), 1e-9))
     pos = list(range(len(names)))
     cp.barh(pos, outs_v, color=style.MONEY_OUT, height=0.62)
     cp.barh(pos, ins_v, left=outs_v, color=style.MONEY_IN, height=0.62)
-    longest = max((o + i for o, i in zip(outs_v, ins_v, strict=True)), default=0.0) or 1.0
-    for p, (_, got, spent), o, i in zip(pos, top_cp[::-1], outs_v, ins_v, strict=True):
-        parts = ([style.signed_money(got, cur, lang)] if got else []) + ([style.signed_money(spent, cur, lang)] if spent else [])
-        cp.text(o + i + longest * 0.02, p, "  ".join(parts), va="center", fontsize=11, color=style.INK, gid=f"cp:{cur}:{p}")
+    for p, o, i, txt in zip(pos, outs_v, ins_v, texts, strict=True):
+        cp.text(o + i + pad / scale, p, txt, va="center", fontsize=11, color=style.INK, gid=f"cp:{cur}:{len(pos) - 1 - p}")
     cp.set_yticks(pos, names)
-    cp.set_xlim(0, longest * 1.9)
+    cp.set_xlim(0, room / scale)
     cp.set_ylim(-0.6, len(names) - 0.4)
     cp.set_xticks([])
     cp.spines["bottom"].set_visible(False)

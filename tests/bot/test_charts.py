@@ -72,7 +72,7 @@ def test_statement_prints_title_opening_closing_and_counterparties() -> None:
     fig = statement.figure(data)
     got = texts_of(fig)
     assert got["title"] == "Alice's wallet, November 2026"
-    assert got["opening:USD"] == "USD · Opening $1,150.00"
+    assert got["opening:USD"] == "Opening $1,150.00"
     closing = data.wallets[0].movements[-1].balance
     assert closing == 115000 - 2000 + 5000 - 1500 - 11500 + 2000 - 350 + 9000
     assert got["closing:USD"] == f"Closing {money_text(closing, 'USD', 'en')}" == "Closing $1,156.50"
