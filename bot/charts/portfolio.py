@@ -184,7 +184,7 @@ def _hour_ticks(left: datetime, right: datetime) -> list[datetime]:
         first += timedelta(hours=1)
     out = []
     at = first
-    while at <= right:
+    while at <= right - (right - left) * 0.06:
         out.append(at)
         at += timedelta(hours=every)
     return out

@@ -324,3 +324,14 @@ def test_portfolio_picture_prints_what_the_text_says(world: LocalWorld, monkeypa
     assert got["value:USD"] == f"USD · value {value}"
     assert got["holding:AAPL"].startswith(f"100%   {value}   ")
     assert not overlaps(built[0]), overlaps(built[0])
+
+
+def test_statement_day_labels_stay_inside_the_picture() -> None:
+    # first activity on the 18th, now the 23rd: the axis ends on a midnight whose label would be cut in half
+    start = datetime(2026, 11, 18, 15, tzinfo=UTC)
+    moves = (statement.Movement(start, 100000, 100000, "top-up"), statement.Movement(start + timedelta(days=3), -2500, 97500, "@bob"))
+    for lang in ("en", "nb"):
+        data = statement.Statement("Alice", lang, NOV, DEC, start + timedelta(days=5), (statement.Wallet("NOK", 0, moves),))
+        fig = statement.figure(data)
+        assert not inside(fig), inside(fig)
+        assert not overlaps(fig), overlaps(fig)
