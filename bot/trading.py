@@ -553,7 +553,7 @@ def portfolio_data(engine: Engine, user_id: int, live: list[dict[str, Any]], now
         for at in times:
             value = basis = 0
             for sym in symbols:
-                qty, cost = _held_at(mine, sym, at)
+                qty, cost = held_at(mine, sym, at)
                 price = next((p for t_, p in reversed(prices[sym]) if t_ <= at), None)
                 if price is None:
                     continue
@@ -566,7 +566,7 @@ def portfolio_data(engine: Engine, user_id: int, live: list[dict[str, Any]], now
     return chart.Portfolio(owner, lang, now, series, holdings_now, orders)
 
 
-def _held_at(fills: list[FillRow], symbol: str, at: datetime) -> tuple[Decimal, int]:
+def held_at(fills: list[FillRow], symbol: str, at: datetime) -> tuple[Decimal, int]:
     """Shares of `symbol` held at `at` and their average-cost basis in minor units (fees included)."""
     qty, basis = Decimal(0), 0
     for f in fills:

@@ -335,3 +335,21 @@ def test_statement_day_labels_stay_inside_the_picture() -> None:
         fig = statement.figure(data)
         assert not inside(fig), inside(fig)
         assert not overlaps(fig), overlaps(fig)
+
+
+def test_portfolio_basis_is_average_cost_in_minor_units() -> None:
+    from decimal import Decimal
+
+    from bot.models import FillRow
+    from bot.trading import held_at
+
+    t0 = datetime(2026, 11, 18, 15, tzinfo=UTC)
+    fills = [FillRow(fill_id="f1", client_order_id="o1", user_id=1, symbol="AAPL", side="buy", qty="2", price="150", cash=30000,
+                     fee=101, currency="USD", at=t0),
+             FillRow(fill_id="f2", client_order_id="o2", user_id=1, symbol="AAPL", side="sell", qty="1", price="160", cash=16000,
+                     fee=0, currency="USD", at=t0 + timedelta(days=1))]
+    assert held_at(fills, "AAPL", t0 - timedelta(seconds=1)) == (Decimal(0), 0)
+    assert held_at(fills, "AAPL", t0) == (Decimal(2), 30101)
+    qty, basis = held_at(fills, "AAPL", t0 + timedelta(days=2))
+    assert qty == 1 and basis == 15050  # half of 30,101 minor units, rounded half up: 15,050.5 -> 15,051 leaves 15,050
+    assert isinstance(basis, int)
