@@ -13,6 +13,9 @@ from bot.charts import style
 from bot.i18n import t
 
 
+QUOTES = {"en": ("“", "”"), "nb": ("«", "»"), "fr": ("«\u00a0", "\u00a0»")}  # as bot/locale/README.md quotes
+
+
 @dataclass(frozen=True)
 class Receipt:
     """A payment that is done: integer minor units, who paid whom, when (aware), the ledger transfer id."""
@@ -49,7 +52,8 @@ def figure(r: Receipt) -> Figure:
                 color=style.INK, gid="parties")
         y = 1.12
         if r.note:
-            ax.text(0.6, y, f"“{r.note[:60]}”", va="center", fontsize=12, color=style.MUTED, gid="note")
+            start, end = QUOTES.get(lang, QUOTES["en"])
+            ax.text(0.6, y, f"{start}{r.note[:60]}{end}", va="center", fontsize=12, color=style.MUTED, gid="note")
             y -= 0.34
         ax.text(0.6, y, style.moment_text(r.at, lang, r.tz), va="center", fontsize=12, color=style.MUTED, gid="time")
         ax.text(6.6, 0.46, t(lang, "ID {id}", id=r.transfer_id[:40]), ha="right", va="center", fontsize=9.5,

@@ -267,6 +267,7 @@ def test_receipt_prints_amount_payee_time_zone_and_id() -> None:
     got = texts_of(fig)
     assert got["amount"] == "20,50\xa0kr" and got["parties"] == "@alice til @bjørn"
     assert got["time"] == "18. nov. 2026 16:04 CET" and got["id"] == "ID t-0123456789abcdef"
+    assert got["note"] == "«Pizza»"
     assert not overlaps(fig), overlaps(fig)
     width, height = png_size(receipt.png(r))
     assert width == 1080 and height < 700
