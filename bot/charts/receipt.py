@@ -12,7 +12,6 @@ from matplotlib.patches import Circle, FancyBboxPatch
 from bot.charts import style
 from bot.i18n import t
 
-
 QUOTES = {"en": ("“", "”"), "nb": ("«", "»"), "fr": ("«\u00a0", "\u00a0»")}  # as bot/locale/README.md quotes
 
 
