@@ -196,12 +196,12 @@ def _wallet(axes: list[Any], data: Statement, w: Wallet, left: datetime, right: 
     unit = size / DAY
     ins = [(k, got) for k, (got, _) in sorted(buckets.items()) if got]
     outs = [(k, spent) for k, (_, spent) in sorted(buckets.items()) if spent]
-    if ins:
-        flow.bar([k * unit + unit / 2 for k, _ in ins], [style.coord(v, cur) for _, v in ins], width=unit * 0.72,
-                 color=style.MONEY_IN)
-    if outs:
-        flow.bar([k * unit + unit / 2 for k, _ in outs], [style.coord(v, cur) for _, v in outs], width=unit * 0.72,
-                 color=style.MONEY_OUT)
+    # one collection of thick lines a colour instead of a patch a bar: a month of bars in a few ms
+    points = (style.WIDTH_IN - margin - 0.3) * 72 * unit / x(right) * 0.72
+    for series, colour in ((ins, style.MONEY_IN), (outs, style.MONEY_OUT)):
+        if series:
+            flow.vlines([k * unit + unit / 2 for k, _ in series], 0, [style.coord(v, cur) for _, v in series],
+                        colors=colour, linewidth=points, capstyle="butt")
     flow.set_yticks([style.coord(v, cur) for v in fticks], [style.money_tick(v, cur, lang) for v in fticks])
     flow.set_ylim(style.coord(fticks[0], cur), style.coord(fticks[-1], cur))
     flow.axhline(0, color=style.MUTED, linewidth=0.8)
