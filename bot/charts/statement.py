@@ -130,30 +130,34 @@ def figure(data: Statement) -> Figure:
     """The statement as a matplotlib Figure (not yet drawn): one block of panels per currency, stacked."""
     lang = data.lang
     wallets = data.wallets or ()
-    top = TOP_COUNTERPARTIES if len(wallets) <= 1 else 3
+    top = TOP_COUNTERPARTIES
     with style.styled():
         bands: list[style.Band] = []
         labels: list[str] = []
         plans = []
-        for w in wallets:
+        for i, w in enumerate(wallets):
             cur = w.currency
+            compact = i > 0  # the other currencies as small multiples: their balance line only
             left, right, until, ats, ys = _balance_points(data, w)
             size = _bucket_size(left, right)
             buckets = _buckets(w, left, size)
-            bticks = style.nice_ticks(min(ys), max(ys), cur, 3, zero=False)
+            bticks = style.nice_ticks(min(ys), max(ys), cur, 2 if compact else 3, zero=False)
             fticks = _flow_ticks(buckets, cur)
-            cps = counterparties(w, lang, top)
-            labels += [style.money_tick(v, cur, lang) for v in bticks + fticks]
+            cps = [] if compact else counterparties(w, lang, top)
+            labels += [style.money_tick(v, cur, lang) for v in bticks + ([] if compact else fticks)]
             labels += [f"{name} " for name, _, _ in cps]  # names print 1 pt larger: a space's worth
-            bands += [style.Band(2.0, 0.62, 0.06), style.Band(1.05, 0.36, 0.38)]
+            if compact:
+                bands.append(style.Band(1.25, 0.7, 0.4))
+            else:
+                bands += [style.Band(2.0, 0.62, 0.06), style.Band(1.05, 0.36, 0.38)]
             if cps:
                 bands.append(style.Band(0.36 * len(cps), 0.34, 0.12))
-            plans.append((w, left, right, until, ats, ys, size, buckets, bticks, fticks, cps))
+            plans.append((w, left, right, until, ats, ys, size, buckets, bticks, fticks, cps, compact))
         margin = style.left_margin(labels)
         fig, axes = style.stack(bands, margin, title(data))
         k = 0
-        for w, left, right, until, ats, ys, size, buckets, bticks, fticks, cps in plans:
-            n = 3 if cps else 2
+        for w, left, right, until, ats, ys, size, buckets, bticks, fticks, cps, compact in plans:
+            n = 1 if compact else 3 if cps else 2
             _wallet(axes[k:k + n], data, w, left, right, until, ats, ys, size, buckets, bticks, fticks, cps, margin)
             k += n
     return fig
@@ -167,7 +171,7 @@ def _wallet(axes: list[Any], data: Statement, w: Wallet, left: datetime, right: 
     def x(at: datetime) -> float:  # days since the axis' left edge: display only
         return (_utc(at) - left) / DAY
 
-    bal, flow = axes[0], axes[1]
+    bal = axes[0]
     # balance: a step line from the opening (or the first activity) to now
     xs = [x(at) for at in ats]
     fy = [style.coord(v, cur) for v in ys]
@@ -179,7 +183,12 @@ def _wallet(axes: list[Any], data: Statement, w: Wallet, left: datetime, right: 
     bal.set_yticks([style.coord(v, cur) for v in bticks], [style.money_tick(v, cur, lang) for v in bticks])
     bal.set_ylim(floor, style.coord(bticks[-1], cur))
     bal.set_xlim(0, x(right))
-    bal.set_xticks([])
+    days = style.day_ticks(left, right, 5)
+    if len(axes) == 1:  # a small multiple: no bars below, the days go under the balance
+        bal.set_xticks([x(d) for d in days], [style.day_text(d.date(), lang) for d in days])
+        bal.tick_params(axis="x", pad=8)
+    else:
+        bal.set_xticks([])
     bal.grid(axis="y", color=style.GRID, linewidth=0.8)
     bal.tick_params(length=0)
     # two lines above the balance: the closing balance (what people look for), then the opening one
@@ -192,6 +201,9 @@ def _wallet(axes: list[Any], data: Statement, w: Wallet, left: datetime, right: 
         bal.text(0.5, 0.5, t(lang, "No activity this month"), transform=bal.transAxes, ha="center", va="center",
                  color=style.MUTED, gid=f"empty:{cur}")
 
+    if len(axes) == 1:
+        return
+    flow = axes[1]
     # money in (up) and out (down), per day or per week
     unit = size / DAY
     ins = [(k, got) for k, (got, _) in sorted(buckets.items()) if got]
@@ -210,7 +222,6 @@ def _wallet(axes: list[Any], data: Statement, w: Wallet, left: datetime, right: 
     flow.tick_params(axis="x", pad=8)
     per = t(lang, "Money in and out per week") if size > DAY else t(lang, "Money in and out per day")
     flow.set_title(per, loc="left", fontsize=11, fontweight="normal", color=style.MUTED, gid=f"flow:{cur}")
-    days = style.day_ticks(left, right, 5)
     flow.set_xticks([x(d) for d in days], [style.day_text(d.date(), lang) for d in days])
     flow.set_xlim(0, x(right))
 

@@ -111,6 +111,7 @@ def test_statement_small_multiples_for_several_currencies() -> None:
     fig = statement.figure(data)
     got = texts_of(fig)
     assert got["closing:USD"] == "Closing $1,156.50" and got["closing:NOK"] == "Closing NOK500.00"
+    assert "flow:NOK" not in got and "Nov 5" in all_texts(fig)  # the second currency: its balance line, days under it
     assert not overlaps(fig), overlaps(fig)
 
 
