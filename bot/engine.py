@@ -480,8 +480,13 @@ class Engine:
                 return
             target.stepup_locked_until, target.pin_failures = None, 0
             c.say(t(c.lang, "Step-up unlocked for {who}.", who=display(target)))
+        elif sub in ("deadletters", "dead"):
+            from bot.deadletters import report as dead_letters
+
+            c.say(dead_letters(c.s.connection(), c.lang))
         else:
-            c.say("/admin check | /admin user @handle | /admin tier @handle N | /admin unlock @handle")
+            c.say("/admin check | /admin user @handle | /admin tier @handle N | /admin unlock @handle"
+                  " | /admin deadletters")
 
     # ------------------------------------------------------------------ free text
 

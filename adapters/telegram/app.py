@@ -12,6 +12,7 @@ import json
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
@@ -21,21 +22,15 @@ import tornado.httpserver
 import tornado.netutil
 import tornado.web
 from telegram import BotCommand, Update
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Conflict,
-    Forbidden,
-    InvalidToken,
-    TelegramError,
-)
+from telegram.error import ChatMigrated, InvalidToken, TelegramError
 from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
 from adapters.telegram.convert import BotIdentity, to_event
 from adapters.telegram.flood import FloodLimiter, FloodLimits
-from adapters.telegram.render import UnrenderableReply, render
-from adapters.telegram.store import FAILED, SENT, TelegramStore
+from adapters.telegram.outbox import OutboxPolicy, describe, retry_in
+from adapters.telegram.render import render
+from adapters.telegram.store import SENT, OutboxRow, TelegramStore
 from bot.config import Settings
 from bot.events import Event, Reply, ReplyKind
 
@@ -97,10 +92,14 @@ class Transport:
         routes: Sequence[Any] = (),
         store: TelegramStore | None = None,
         on_ready: Callable[[Transport], None] | None = None,
+        outbox: OutboxPolicy | None = None,
+        min_poll_gap: float = 1.0,
     ) -> None:
         self.settings = settings
         self.engine = engine
         self.poll_timeout = poll_timeout
+        self.outbox = outbox or OutboxPolicy()
+        self.min_poll_gap = min_poll_gap
         self.tick_seconds = tick_seconds
         self.routes = list(routes)
         self.bot = make_bot(settings, limits, poll_timeout)
@@ -112,6 +111,8 @@ class Transport:
         self.webhook_port: int | None = None
         self.on_ready = on_ready
         self._unrecorded: dict[int, list[Reply]] = {}
+        self._chat_tasks: dict[str, asyncio.Task[None]] = {}
+        self._jobs: set[asyncio.Future[None]] = set()
 
     @property
     def store(self) -> TelegramStore:
@@ -133,12 +134,16 @@ class Transport:
         await self.bot.initialize()
         self.me = BotIdentity(self.bot.bot.id, self.bot.bot.username or "")
         await self.set_commands()
-        async with self._lock:
-            await self.flush()
+        await self.kick()
 
     async def close(self) -> None:
-        """Disconnect and release the engine thread."""
+        """Let deliveries under way finish, disconnect and release the engine thread."""
         try:
+            running = [t for t in [*self._chat_tasks.values(), *self._jobs] if not t.done()]
+            if running:
+                await asyncio.wait(running, timeout=5)
+                for t in running:
+                    t.cancel()
             await self.bot.shutdown()
         finally:
             self._pool.shutdown(wait=True)
@@ -152,13 +157,15 @@ class Transport:
                 await self.bot.set_my_commands(commands, language_code=lang)
                 if lang == "en":
                     await self.bot.set_my_commands(commands)
-            except TelegramError as exc:
-                log.warning("setMyCommands(%s) failed: %s", lang, exc)
+            except Exception as exc:  # a menu is a nicety: never a reason not to start
+                log.warning("setMyCommands(%s) failed: %s", lang, describe(exc))
 
     # ------------------------------------------------------------------ the pipeline
 
     async def process(self, update: Update, *, advance: bool) -> None:
-        """Handle one update exactly once: engine, then replies queued with the update id, then sent."""
+        """Handle one update exactly once: engine, then replies queued with the update id, then sent
+        (waiting for the sending at most `OutboxPolicy.wait_seconds`: a slow chat goes on in the
+        background and does not hold up the next update)."""
         async with self._lock:
             if await self._call(self.store.is_handled, update.update_id):
                 if advance:
@@ -178,7 +185,7 @@ class Transport:
             await self._call(self.store.record, update.update_id, replies, advance=advance)
             del self._unrecorded[update.update_id]
             self.handled += 1
-            await self.flush()
+        await self._send_soon({r.chat_id for r in replies})
 
     async def _handle(self, event: Event) -> list[Reply]:
         """The engine's replies; a failing engine is retried (it is idempotent), then the event logged."""
@@ -200,36 +207,129 @@ class Transport:
                 return
             if replies:
                 await self._call(self.store.record, None, replies, source="tick")
-            await self.flush()
+        await self._send_soon({r.chat_id for r in replies})
 
-    async def flush(self) -> None:
-        """Send queued replies in order; report sent cards; drop those Telegram refuses outright."""
-        for row_id, reply in await self._call(self.store.pending):
-            for attempt in range(5):
+    # ------------------------------------------------------------------ the outbox
+
+    async def _send_soon(self, chats: set[str]) -> None:
+        """Deliver in these chats now, waiting at most `wait_seconds` for it (then it carries on)."""
+        if not chats:
+            return
+        job = asyncio.ensure_future(self.flush(chats))
+        self._jobs.add(job)
+        job.add_done_callback(self._jobs.discard)
+        await asyncio.wait([job], timeout=self.outbox.wait_seconds)
+
+    async def flush(self, chats: set[str]) -> None:
+        """Deliver what is due in these chats and wait for it; never raises. Each chat has its own
+        delivery task, so one chat's slow or failing reply never holds up another chat."""
+        rounds = [self._chat_round(str(chat)) for chat in chats]
+        for chat, result in zip(chats, await asyncio.gather(*rounds, return_exceptions=True),
+                                strict=True):
+            if isinstance(result, BaseException):
+                log.error("delivery to chat %s failed: %s", chat, describe(result), exc_info=result)
+
+    async def kick(self) -> None:
+        """Start delivery in every chat with a reply due (without waiting); never raises."""
+        try:
+            chats = await self._call(self.store.due_chats, time.time())
+        except Exception:
+            log.exception("cannot read the outbox; trying again in %.1f s", self.outbox.idle_seconds)
+            return
+        for chat in chats:
+            task = self._chat_tasks.get(chat)
+            if task is None or task.done():
+                self._start_chat(chat)
+
+    async def _chat_round(self, chat: str) -> None:
+        """One delivery round for `chat` that starts after now (so it sees what was just queued)."""
+        task = self._chat_tasks.get(chat)
+        if task is not None and not task.done():
+            await asyncio.wait([task])
+        task = self._chat_tasks.get(chat)
+        if task is None or task.done():
+            task = self._start_chat(chat)
+        await asyncio.wait([task])
+
+    def _start_chat(self, chat: str) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(self._deliver_chat(chat))
+        self._chat_tasks[chat] = task
+        task.add_done_callback(functools.partial(self._chat_done, chat))
+        return task
+
+    def _chat_done(self, chat: str, task: asyncio.Task[None]) -> None:
+        if self._chat_tasks.get(chat) is task:
+            del self._chat_tasks[chat]
+        exc = None if task.cancelled() else task.exception()
+        if exc is not None:
+            log.error("delivery to chat %s stopped: %s (retried later)", chat, describe(exc),
+                      exc_info=exc)
+
+    async def _deliver_chat(self, chat: str) -> None:
+        """Send one chat's queue in order until its end or a head that must wait for a retry."""
+        for row in await self._call(self.store.queue, chat):
+            if row.reply is None:
+                await self._give_up(row, row.problem or "unreadable", row.attempts)
+                continue
+            if row.next_at > time.time():
+                return  # its turn comes at next_at; nothing after it may overtake it
+            if not await self._deliver(row):
+                return
+
+    async def _deliver(self, row: OutboxRow) -> bool:
+        """Try one reply once: True when it is settled (sent or given up), False to retry later."""
+        assert row.reply is not None
+        reply = row.reply
+        attempts = row.attempts + 1
+        for _ in range(3):
+            try:
+                message_id = await render(self.bot, reply, self.me.username)
+            except ChatMigrated as exc:
+                log.info("chat %s is now supergroup %s", reply.chat_id, exc.new_chat_id)
+                reply = dataclasses.replace(reply, chat_id=str(exc.new_chat_id))
+                continue
+            except Exception as exc:
+                wait = retry_in(exc, attempts, self.outbox)
+                if wait is None:
+                    await self._give_up(row, describe(exc), attempts)
+                    return True
+                log.warning("reply %s to chat %s not sent (try %d of %d), again in %.1f s: %s",
+                            reply.kind.value, reply.chat_id, attempts, self.outbox.max_attempts,
+                            wait, describe(exc))
+                await self._call(self.store.retry_later, row.id, attempts, time.time() + wait,
+                                 describe(exc))
+                return False
+            await self._call(self.store.mark, row.id, SENT, message_id)
+            if reply.ref and message_id and reply.kind is ReplyKind.message:
                 try:
-                    message_id = await render(self.bot, reply, self.me.username)
-                except ChatMigrated as exc:
-                    log.info("chat %s is now supergroup %s", reply.chat_id, exc.new_chat_id)
-                    reply = dataclasses.replace(reply, chat_id=str(exc.new_chat_id))
-                    continue
-                except (BadRequest, Forbidden, UnrenderableReply) as exc:
-                    log.warning("reply %s to %s refused: %s", reply.kind, reply.chat_id, exc)
-                    await self._call(self.store.mark, row_id, FAILED)
-                    break
-                except TelegramError as exc:
-                    log.warning("reply %s to %s not sent yet: %s", reply.kind, reply.chat_id, exc)
-                    await asyncio.sleep(min(30.0, 0.5 * 2**attempt))
-                    continue
-                await self._call(self.store.mark, row_id, SENT, message_id)
-                if reply.ref and message_id and reply.kind is ReplyKind.message:
-                    try:
-                        await self._call(self.engine.message_sent, reply.ref, reply.chat_id,
-                                         message_id)
-                    except Exception:
-                        log.exception("engine.message_sent failed for %s", reply.ref)
-                break
-            else:
-                return  # still failing: keep it (and everything after it) for the next flush
+                    await self._call(self.engine.message_sent, reply.ref, reply.chat_id, message_id)
+                except Exception:
+                    log.exception("engine.message_sent failed for %s", reply.ref)
+            return True
+        await self._give_up(row, f"chat {row.chat_id} kept migrating", attempts)
+        return True
+
+    async def _give_up(self, row: OutboxRow, error: str, attempts: int) -> None:
+        """Move a reply to the dead letters (logged; `/admin deadletters` lists them)."""
+        kind = row.reply.kind.value if row.reply is not None else "?"
+        log.error("reply %s (outbox row %d, %s) to chat %s is a dead letter after %d tries: %s",
+                  kind, row.id, row.source, row.chat_id, attempts, error)
+        await self._call(self.store.dead_letter, row, error, attempts)
+
+    async def outbox_forever(self, stop: asyncio.Event) -> None:
+        """Retry due replies in the background until `stop`; logs and survives every exception."""
+        while not stop.is_set():
+            try:
+                await self.kick()
+                due = await self._call(self.store.next_due, time.time())
+                pause = self.outbox.idle_seconds
+                if due is not None:
+                    pause = min(pause, max(0.02, due - time.time()))
+            except Exception:
+                log.exception("outbox task failed; carrying on")
+                pause = self.outbox.idle_seconds
+            if await _sleep_or_stop(stop, pause):
+                return
 
     # ------------------------------------------------------------------ receiving
 
@@ -241,6 +341,7 @@ class Transport:
         if self.on_ready is not None:
             self.on_ready(self)
         while not stop.is_set():
+            asked = time.monotonic()
             fetch = asyncio.ensure_future(self.bot.get_updates(
                 offset=offset, timeout=int(self.poll_timeout), allowed_updates=ALLOWED_UPDATES))
             stopper = asyncio.ensure_future(stop.wait())
@@ -252,10 +353,17 @@ class Transport:
             try:
                 updates = fetch.result()
                 failures = 0
-            except (Conflict, TelegramError) as exc:
+            except Exception as exc:  # TelegramError, or KeyError on a 200 carrying ok:false
                 failures += 1
-                log.warning("getUpdates failed: %s", exc)
+                log.warning("getUpdates failed: %s", describe(exc))
                 await _sleep_or_stop(stop, min(30.0, 0.5 * 2**min(failures, 6)))
+                continue
+            if not updates:
+                # A long poll that came back empty at once (a server ignoring `timeout`): wait a
+                # little ourselves, so polling never spins a core.
+                idle = self.min_poll_gap - (time.monotonic() - asked)
+                if idle > 0 and await _sleep_or_stop(stop, idle):
+                    break
                 continue
             for upd in updates:
                 try:
@@ -296,9 +404,12 @@ class Transport:
             await server.close_all_connections()
 
     async def tick_forever(self, stop: asyncio.Event) -> None:
-        """Call the engine's tick every `tick_seconds` until `stop`."""
+        """Call the engine's tick every `tick_seconds` until `stop`; logs and survives every exception."""
         while not await _sleep_or_stop(stop, self.tick_seconds):
-            await self.tick()
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("tick failed; carrying on")
 
     async def serve(self, stop: asyncio.Event) -> None:
         """Start, receive (webhook if WEBHOOK_URL is set, else polling) and tick until `stop`."""
@@ -306,11 +417,12 @@ class Transport:
         try:
             receive = self.serve_webhook if self.settings.webhook_url else self.poll
             ticking = asyncio.ensure_future(self.tick_forever(stop))
+            delivering = asyncio.ensure_future(self.outbox_forever(stop))
             try:
                 await receive(stop)
             finally:
                 stop.set()
-                await ticking
+                await asyncio.gather(ticking, delivering, return_exceptions=True)
         finally:
             await self.close()
 
@@ -375,6 +487,9 @@ def run(
     tick_seconds: float = 30.0,
     routes: Sequence[Any] = (),
     on_ready: Callable[[Transport], None] | None = None,
+    outbox: OutboxPolicy | None = None,
+    min_poll_gap: float = 1.0,
+    store: TelegramStore | None = None,
 ) -> None:
     """Run the bot until SIGINT/SIGTERM (or `stop`): polling, or a webhook when WEBHOOK_URL is set."""
 
@@ -386,7 +501,8 @@ def run(
                 loop.add_signal_handler(sig, done.set)
         watcher = asyncio.ensure_future(_watch(stop, done)) if stop is not None else None
         transport = Transport(settings, engine, limits=limits, poll_timeout=poll_timeout,
-                              tick_seconds=tick_seconds, routes=routes, on_ready=on_ready)
+                              tick_seconds=tick_seconds, routes=routes, on_ready=on_ready,
+                              outbox=outbox, min_poll_gap=min_poll_gap, store=store)
         try:
             await transport.serve(done)
         finally:

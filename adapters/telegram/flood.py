@@ -70,7 +70,9 @@ class Bucket:
 
 
 class FloodLimiter(BaseRateLimiter[int]):
-    """Throttles sends per chat, per group and overall; on 429 pauses every request for retry_after."""
+    """Throttles sends per chat, per group and overall; on 429 pauses for retry_after the chat the
+    refused request was for (every request when it was for no chat), so one chat's flood never
+    holds up the others."""
 
     def __init__(self, limits: FloodLimits | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -79,6 +81,7 @@ class FloodLimiter(BaseRateLimiter[int]):
         self._global = Bucket(self.limits.global_per_second, self.limits.global_burst, clock)
         self._chats: dict[int | str, Bucket] = {}
         self._resume_at = 0.0
+        self._chat_resume_at: dict[int | str, float] = {}
         self.retries = 0
 
     async def initialize(self) -> None:
@@ -96,11 +99,15 @@ class FloodLimiter(BaseRateLimiter[int]):
             wait = max(wait, self._chat_bucket(chat_id).reserve())
         return wait
 
-    def _chat_bucket(self, chat_id: object) -> Bucket:
+    @staticmethod
+    def _key(chat_id: object) -> int | str:
         try:
-            key: int | str = int(chat_id)  # type: ignore[call-overload]
+            return int(chat_id)  # type: ignore[call-overload, no-any-return]
         except (TypeError, ValueError):
-            key = str(chat_id)
+            return str(chat_id)
+
+    def _chat_bucket(self, chat_id: object) -> Bucket:
+        key = self._key(chat_id)
         bucket = self._chats.get(key)
         if bucket is None:
             if len(self._chats) > 1024:
@@ -123,12 +130,16 @@ class FloodLimiter(BaseRateLimiter[int]):
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         """Wait for the slot, send, and on 429 wait retry_after and send again (up to max_retries)."""
         max_retries = self.limits.max_retries if rate_limit_args is None else rate_limit_args
-        wait = self.delay_for(endpoint, data.get("chat_id"))
+        chat_id = data.get("chat_id")
+        key = self._key(chat_id) if chat_id is not None else None
+        wait = self.delay_for(endpoint, chat_id)
         if wait > 0:
             await asyncio.sleep(wait)
         attempt = 0
         while True:
-            pause = self._resume_at - self._clock()
+            resume = self._resume_at if key is None else max(self._resume_at,
+                                                             self._chat_resume_at.get(key, 0.0))
+            pause = resume - self._clock()
             if pause > 0:
                 await asyncio.sleep(pause)
             try:
@@ -141,7 +152,14 @@ class FloodLimiter(BaseRateLimiter[int]):
                 self.retries += 1
                 seconds = retry_seconds(exc)
                 log.warning("429 on %s: waiting %.1f s (retry %d)", endpoint, seconds, attempt)
-                self._resume_at = max(self._resume_at, self._clock() + seconds + 0.05)
+                until = self._clock() + seconds + 0.05
+                if key is None:
+                    self._resume_at = max(self._resume_at, until)
+                else:
+                    if len(self._chat_resume_at) > 1024:
+                        now = self._clock()
+                        self._chat_resume_at = {k: t for k, t in self._chat_resume_at.items() if t > now}
+                    self._chat_resume_at[key] = max(self._chat_resume_at.get(key, 0.0), until)
 
 
 def retry_seconds(exc: RetryAfter) -> float:

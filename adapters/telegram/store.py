@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -24,9 +26,13 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Engine
 
+from bot import deadletters
 from bot.events import Attachment, Button, Reply, ReplyKind
+
+log = logging.getLogger("finbot.telegram")
 
 metadata = MetaData()
 
@@ -50,9 +56,31 @@ tg_outbox = Table(
     Column("status", String(16), nullable=False, index=True),
     Column("message_id", String(64)),
     Column("created_at", Float, nullable=False),
+    Column("chat_id", String(64)),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_at", Float, nullable=False, server_default="0"),
+    Column("last_error", Text),
 )
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+#: Columns added to tg_outbox after its first release, with the DDL type that adds each one.
+_ADDED_COLUMNS = {"chat_id": "VARCHAR(64)", "attempts": "INTEGER NOT NULL DEFAULT 0",
+                  "next_at": "FLOAT NOT NULL DEFAULT 0", "last_error": "TEXT"}
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One queued reply as stored: `reply` is None when its payload no longer reads (`problem` says why)."""
+
+    id: int
+    source: str
+    chat_id: str
+    payload: str
+    reply: Reply | None
+    problem: str | None
+    attempts: int
+    next_at: float
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -109,6 +137,32 @@ class TelegramStore:
         else:
             self.db = url_or_engine
         metadata.create_all(self.db)
+        self._add_missing_columns()
+        deadletters.ensure(self.db)
+        self._fill_chat_ids()
+
+    def _add_missing_columns(self) -> None:
+        """Bring a tg_outbox from an earlier release up to the columns this one reads."""
+        have = {c["name"] for c in sa_inspect(self.db).get_columns("tg_outbox")}
+        missing = [name for name in _ADDED_COLUMNS if name not in have]
+        if not missing:
+            return
+        with self.db.begin() as conn:
+            for name in missing:
+                conn.exec_driver_sql(f"ALTER TABLE tg_outbox ADD COLUMN {name} {_ADDED_COLUMNS[name]}")
+        log.info("tg_outbox: added columns %s", ", ".join(missing))
+
+    def _fill_chat_ids(self) -> None:
+        """Queued rows from before chat_id was a column: take it from their payload (if it reads)."""
+        with self.db.begin() as conn:
+            rows = conn.execute(select(tg_outbox.c.id, tg_outbox.c.reply).where(
+                tg_outbox.c.status == PENDING, tg_outbox.c.chat_id.is_(None))).all()
+            for r in rows:
+                try:
+                    chat = str(json.loads(r.reply)["chat_id"])
+                except Exception:  # unreadable: the outbox gives it up when it meets it
+                    chat = f"row:{r.id}"
+                conn.execute(update(tg_outbox).where(tg_outbox.c.id == r.id).values(chat_id=chat))
 
     def offset(self) -> int:
         """The next update id to ask getUpdates for (0 before the first)."""
@@ -134,7 +188,8 @@ class TelegramStore:
             if replies:
                 conn.execute(insert(tg_outbox), [
                     {"source": source or f"update:{update_id}", "reply": encode_reply(r),
-                     "status": PENDING, "created_at": now} for r in replies])
+                     "status": PENDING, "created_at": now, "chat_id": str(r.chat_id),
+                     "attempts": 0, "next_at": 0.0} for r in replies])
             if advance and update_id is not None:
                 self._advance(conn, update_id + 1)
 
@@ -151,20 +206,63 @@ class TelegramStore:
         elif int(current) < offset:
             conn.execute(update(tg_state).where(tg_state.c.key == "offset").values(value=str(offset)))
 
-    def pending(self) -> list[tuple[int, Reply]]:
-        """Replies not yet sent, oldest first."""
+    def queue(self, chat_id: str | None = None) -> list[OutboxRow]:
+        """Replies not yet sent nor given up (of one chat, or all), oldest first; one whose payload
+        does not read is returned with `reply=None` and the reason, never raised."""
+        query = (select(tg_outbox.c.id, tg_outbox.c.source, tg_outbox.c.reply, tg_outbox.c.chat_id,
+                        tg_outbox.c.attempts, tg_outbox.c.next_at)
+                 .where(tg_outbox.c.status == PENDING).order_by(tg_outbox.c.id))
+        if chat_id is not None:
+            query = query.where(tg_outbox.c.chat_id == chat_id)
         with self.db.connect() as conn:
-            rows = conn.execute(
-                select(tg_outbox.c.id, tg_outbox.c.reply)
-                .where(tg_outbox.c.status == PENDING).order_by(tg_outbox.c.id)
-            ).all()
-        return [(int(r.id), decode_reply(r.reply)) for r in rows]
+            rows = conn.execute(query).all()
+        out = []
+        for r in rows:
+            payload = r.reply if isinstance(r.reply, str) else str(r.reply)
+            reply: Reply | None = None
+            problem: str | None = None
+            try:
+                reply = decode_reply(payload)
+            except Exception as exc:  # a row from another release, or damaged: never fatal
+                problem = f"payload does not read: {type(exc).__name__}: {exc}"
+            chat = r.chat_id or (reply.chat_id if reply is not None else f"row:{r.id}")
+            out.append(OutboxRow(int(r.id), str(r.source), str(chat), payload, reply, problem,
+                                 int(r.attempts or 0), float(r.next_at or 0.0)))
+        return out
+
+    def pending(self) -> list[tuple[int, Reply]]:
+        """Replies not yet sent whose payload reads, oldest first."""
+        return [(row.id, row.reply) for row in self.queue() if row.reply is not None]
 
     def mark(self, row_id: int, status: str, message_id: str | None = None) -> None:
         """Record what became of one queued reply (sent with its message id, or failed)."""
         with self.db.begin() as conn:
             conn.execute(update(tg_outbox).where(tg_outbox.c.id == row_id)
                          .values(status=status, message_id=message_id))
+
+    def retry_later(self, row_id: int, attempts: int, next_at: float, error: str) -> None:
+        """A reply that failed in a way worth retrying: count the try, and when to try again."""
+        with self.db.begin() as conn:
+            conn.execute(update(tg_outbox).where(tg_outbox.c.id == row_id)
+                         .values(attempts=attempts, next_at=next_at, last_error=error[:500]))
+
+    def dead_letter(self, row: OutboxRow, error: str, attempts: int) -> None:
+        """Give up on a reply: out of the queue and into the dead letters, in one transaction."""
+        reply = row.reply
+        with self.db.begin() as conn:
+            conn.execute(update(tg_outbox).where(tg_outbox.c.id == row.id)
+                         .values(status=FAILED, attempts=attempts, last_error=error[:500]))
+            deadletters.add(
+                conn, messenger="telegram", source=row.source, outbox_id=row.id,
+                chat_id=reply.chat_id if reply is not None else (row.chat_id or None),
+                kind=reply.kind.value if reply is not None else None,
+                summary=_summary(reply) if reply is not None else row.payload[:deadletters.SUMMARY_LIMIT],
+                payload=row.payload, error=error, attempts=attempts)
+
+    def dead_letters(self, limit: int = 100) -> list[deadletters.DeadLetter]:
+        """The newest dead letters first (for tests and the operator)."""
+        with self.db.connect() as conn:
+            return deadletters.recent(conn, limit)
 
     def counts(self) -> dict[str, int]:
         """Outbox rows by status (for tests and the operator)."""
@@ -180,6 +278,29 @@ class TelegramStore:
             conn.execute(delete(tg_outbox).where(tg_outbox.c.status != PENDING,
                                                  tg_outbox.c.created_at < cutoff))
 
+    def due_chats(self, now: float) -> list[str]:
+        """The chats with a queued reply that may be tried now."""
+        with self.db.connect() as conn:
+            return [str(c) for c in conn.execute(
+                select(tg_outbox.c.chat_id).distinct()
+                .where(tg_outbox.c.status == PENDING, tg_outbox.c.next_at <= now)).scalars()]
+
+    def next_due(self, after: float = 0.0) -> float | None:
+        """When the earliest queued reply waiting past `after` may be tried again (epoch seconds)."""
+        with self.db.connect() as conn:
+            value = conn.execute(select(func.min(tg_outbox.c.next_at)).where(
+                tg_outbox.c.status == PENDING, tg_outbox.c.next_at > after)).scalar()
+        return None if value is None else float(value)
+
     def close(self) -> None:
         """Release the database connections."""
         self.db.dispose()
+
+
+def _summary(reply: Reply) -> str:
+    """A reply in a few words for an operator: its text, or what it carries."""
+    what = reply.text.replace("\n", " ").strip()
+    if not what:
+        what = (reply.document.filename if reply.document else reply.photo.filename if reply.photo
+                else f"message {reply.target_message_id}" if reply.target_message_id else "")
+    return what[:deadletters.SUMMARY_LIMIT]

@@ -32,13 +32,19 @@ _INT_FIELDS = {
 
 
 class ApiError(Exception):
-    """An error answered in Telegram's shape: `ok: false`, `error_code`, `description`, `parameters`."""
+    """An error answered in Telegram's shape: `ok: false`, `error_code`, `description`, `parameters`.
 
-    def __init__(self, code: int, description: str, parameters: JSON | None = None) -> None:
+    `http_status` is the HTTP status it is answered with (the error code unless told otherwise:
+    some servers in the wild answer 200 with `ok: false`).
+    """
+
+    def __init__(self, code: int, description: str, parameters: JSON | None = None,
+                 http_status: int | None = None) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
         self.parameters = parameters
+        self.http_status = code if http_status is None else http_status
 
     def body(self) -> JSON:
         """The JSON Telegram answers with."""
@@ -46,6 +52,52 @@ class ApiError(Exception):
         if self.parameters:
             out["parameters"] = self.parameters
         return out
+
+
+class DropConnection(Exception):
+    """Close the connection without answering (a network drop, as the client sees it)."""
+
+
+@dataclass
+class Fault:
+    """A way the server fails calls: of one method or every one (`method` None), to one chat or
+    every chat (`chat_id` None), `times` times or until healed (`times` None).
+
+    It answers `code` with Telegram's error body (429 carries `retry_after`); with `ok_false` the
+    same body comes with HTTP 200; with `drop` the connection is closed without an answer.
+    """
+
+    method: str | None = None
+    chat_id: int | None = None
+    code: int = 500
+    description: str | None = None
+    retry_after: int | None = None
+    ok_false: bool = False
+    drop: bool = False
+    times: int | None = None
+    hits: int = 0
+
+    def matches(self, method: str, chat_id: int | None) -> bool:
+        """Whether a call of `method` (lower-case) to `chat_id` meets this fault."""
+        if self.times is not None and self.hits >= self.times:
+            return False
+        if self.method is not None and self.method != method:
+            return False
+        return self.chat_id is None or self.chat_id == chat_id
+
+    def error(self) -> ApiError:
+        """The error this fault answers with."""
+        if self.code == 429:
+            wait = self.retry_after if self.retry_after is not None else 1
+            return ApiError(429, self.description or f"Too Many Requests: retry after {wait}",
+                            {"retry_after": wait}, http_status=200 if self.ok_false else None)
+        try:
+            phrase = HTTPStatus(self.code).phrase
+        except ValueError:
+            phrase = "Error"
+        params = {"retry_after": self.retry_after} if self.retry_after else None
+        return ApiError(self.code, self.description or phrase, params,
+                        http_status=200 if self.ok_false else None)
 
 
 def utf16_len(text: str) -> int:
@@ -225,7 +277,10 @@ class BotApiServer:
         self._answers: list[CallbackAnswer] = []
         self._files: dict[str, StoredFile] = {}
         self._commands: dict[tuple[str, str], list[JSON]] = {}
-        self._faults: dict[str, list[tuple[int, str, JSON | None]]] = {}
+        self._faults: list[Fault] = []
+        #: getUpdates answers immediately whatever `timeout` asks (a server that ignores it).
+        self.ignore_poll_timeout = False
+        self.get_updates_calls = 0
         self._limits: dict[str, float] = {}
         self._sent_at: list[tuple[float, int]] = []
         self.calls: list[Call] = []
@@ -556,13 +611,29 @@ class BotApiServer:
         description: str | None = None,
     ) -> None:
         """Make the next `times` calls of `method` fail (429 with retry_after by default)."""
+        self.fail(method, code=code, retry_after=retry_after if code == 429 else None,
+                  description=description, times=times)
+
+    def fail(
+        self, method: str | None = None, *, chat_id: int | None = None, code: int = 500,
+        ok_false: bool = False, drop: bool = False, retry_after: int | None = None,
+        description: str | None = None, times: int | None = None,
+    ) -> Fault:
+        """Make calls fail: of `method` (or every method) to `chat_id` (or every chat; a press
+        answer belongs to the chat of the pressed message), `times` times or until `heal`.
+
+        `code` is the error (404, 500, 400 ...); `ok_false` answers it with HTTP 200 and
+        `{"ok": false}`; `drop` closes the connection without an answer."""
+        fault = Fault(method.lower() if method else None, chat_id, code, description, retry_after,
+                      ok_false, drop, times)
         with self._lock:
-            if code == 429:
-                err = (429, description or f"Too Many Requests: retry after {retry_after}",
-                       {"retry_after": retry_after})
-            else:
-                err = (code, description or HTTPStatus(code).phrase, None)
-            self._faults.setdefault(method.lower(), []).extend([err] * times)
+            self._faults.append(fault)
+        return fault
+
+    def heal(self, fault: Fault | None = None) -> None:
+        """Stop one fault (or every fault)."""
+        with self._lock:
+            self._faults = [f for f in self._faults if fault is not None and f is not fault]
 
     def replay(self, update_id: int) -> None:
         """Deliver an update again with the same update_id, even past the bot's offset (a redelivery)."""
@@ -691,12 +762,15 @@ class BotApiServer:
         """Answer one Bot API call (the result, or raise ApiError)."""
         name = method.lower()
         with self._cond:
-            faults = self._faults.get(name)
-            if faults:
-                code, desc, extra = faults.pop(0)
+            fault = next((f for f in self._faults if f.matches(name, self._chat_of(name, params))),
+                         None)
+            if fault is not None:
+                fault.hits += 1
                 self.calls.append(Call(method, params, False, time.time()))
                 self._cond.notify_all()
-                raise ApiError(code, desc, extra)
+                if fault.drop:
+                    raise DropConnection(method)
+                raise fault.error()
         fn = getattr(self, f"_api_{name}", None)
         if fn is None:
             raise ApiError(404, "Not Found")
@@ -713,6 +787,16 @@ class BotApiServer:
             self._cond.notify_all()
         return result
 
+    def _chat_of(self, method: str, params: JSON) -> int | None:
+        """The chat a call is about (a press answer: the chat of the pressed message)."""
+        if method == "answercallbackquery":
+            q = self._queries.get(str(params.get("callback_query_id") or ""))
+            return q.chat_id if q is not None else None
+        try:
+            return int(params["chat_id"]) if "chat_id" in params else None
+        except (TypeError, ValueError):
+            return None
+
     def _api_getme(self, p: JSON) -> JSON:
         return {**self.bot.to_api(), "can_join_groups": True,
                 "can_read_all_group_messages": not self.privacy, "supports_inline_queries": False,
@@ -722,8 +806,11 @@ class BotApiServer:
         offset = int(p.get("offset") or 0)
         limit = max(1, min(100, int(p.get("limit") or 100)))
         timeout = max(0.0, min(50.0, float(p.get("timeout") or 0)))
+        if self.ignore_poll_timeout:
+            timeout = 0.0
         deadline = time.monotonic() + timeout
         with self._cond:
+            self.get_updates_calls += 1
             if self._webhook.get("url"):
                 raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active;"
                                     " use deleteWebhook to delete the webhook first")
@@ -1068,7 +1155,10 @@ class _Handler(BaseHTTPRequestHandler):
             params, files = _parse_params(parsed.query, self.headers.get("Content-Type", ""), body)
             result = self.api.handle(parts[1], params, files)
         except ApiError as exc:
-            self._send(exc.code, exc.body())
+            self._send(exc.http_status, exc.body())
+            return
+        except DropConnection:
+            self.close_connection = True  # no answer at all: the client sees the connection drop
             return
         except (ValueError, KeyError, TypeError) as exc:
             self._send(400, {"ok": False, "error_code": 400, "description": f"Bad Request: {exc}"})

@@ -15,11 +15,18 @@ from typing import Any
 
 from adapters.telegram.app import EnginePort, Transport, run
 from adapters.telegram.flood import FloodLimits
+from adapters.telegram.outbox import OutboxPolicy
+from adapters.telegram.store import TelegramStore
 from bot.config import Settings
 from tests.tools.botapi_server import BotApiServer
 
 ROOT = Path(__file__).resolve().parents[3]
 SECRET = "test-webhook-secret_1"
+#: Retries in tests: 4 tries, 50 ms apart and doubling (the background task sleeps until the next
+#: retry is due, and looks around every 250 ms); an update waits for its replies (so a test sees
+#: them once the server has settled).
+FAST_OUTBOX = OutboxPolicy(max_attempts=4, backoff_base=0.05, backoff_cap=1.0, idle_seconds=0.25,
+                           wait_seconds=30.0)
 
 
 def free_port() -> int:
@@ -64,7 +71,8 @@ class BotThread:
 
 
 def start_bot(settings: Settings, engine: EnginePort, *, limits: FloodLimits | None = None,
-              tick_seconds: float = 30.0, poll_timeout: float = 5) -> BotThread:
+              tick_seconds: float = 30.0, poll_timeout: float = 5, outbox: OutboxPolicy = FAST_OUTBOX,
+              min_poll_gap: float = 1.0, store: TelegramStore | None = None) -> BotThread:
     """Start `run(settings, engine)` in a thread; return once it is receiving updates."""
     handle = BotThread(settings, engine)
     ready = threading.Event()
@@ -76,7 +84,8 @@ def start_bot(settings: Settings, engine: EnginePort, *, limits: FloodLimits | N
     def target() -> None:
         try:
             run(settings, engine, stop=handle.stop, limits=limits or FloodLimits(chat_burst=50),
-                poll_timeout=poll_timeout, tick_seconds=tick_seconds, on_ready=on_ready)
+                poll_timeout=poll_timeout, tick_seconds=tick_seconds, on_ready=on_ready,
+                outbox=outbox, min_poll_gap=min_poll_gap, store=store)
         except BaseException as exc:  # surfaced to the test below
             handle.error = exc
             ready.set()

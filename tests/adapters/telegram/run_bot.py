@@ -10,6 +10,7 @@ from adapters.telegram.app import run
 from adapters.telegram.flood import FloodLimits
 from bot.config import load_settings
 from tests.adapters.telegram.fakes import FakeEngine
+from tests.adapters.telegram.harness import FAST_OUTBOX
 
 
 def main() -> None:
@@ -22,7 +23,7 @@ def main() -> None:
                         crash_on=os.environ.get("FINBOT_TEST_CRASH_ON") or None,
                         crash_in_message_sent=bool(os.environ.get("FINBOT_TEST_CRASH_SENT")))
     run(settings, engine, limits=FloodLimits(chat_burst=50), poll_timeout=5,
-        tick_seconds=float(os.environ.get("FINBOT_TEST_TICK", "30")))
+        tick_seconds=float(os.environ.get("FINBOT_TEST_TICK", "30")), outbox=FAST_OUTBOX)
 
 
 if __name__ == "__main__":

@@ -39,3 +39,34 @@ def test_offset_handled_ids_and_outbox(sqlite_url: str) -> None:
     assert reopened.offset() == 11 and reopened.is_handled(10)
     store.prune(keep_seconds=-1)
     assert not store.is_handled(10) and store.counts() == {}
+
+
+def test_dead_letters_are_kept_and_reported(db_url: str) -> None:
+    import sqlalchemy as sa
+
+    from bot.deadletters import report
+
+    store = TelegramStore(db_url)
+    with store.db.connect() as conn:
+        assert report(conn, "en") == "No dead letters: every reply was delivered or is still being tried."
+        assert report(conn, "nb").startswith("Ingen svar står fast")
+    store.record(7, [Reply(ReplyKind.message, "42", "You got $5.\nNote: lunch"),
+                     Reply(ReplyKind.message, "43", "fine")])
+    bad, good = store.queue()
+    store.dead_letter(bad, "KeyError: 'result'", 1)
+    assert [r.reply for r in store.queue()] == [good.reply] and store.counts() == {"failed": 1, "pending": 1}
+    [letter] = store.dead_letters()
+    assert (letter.chat_id, letter.kind, letter.summary, letter.error, letter.attempts) == (
+        "42", "message", "You got $5. Note: lunch", "KeyError: 'result'", 1)
+    with store.db.connect() as conn:
+        shown = report(conn, "fr")
+    assert shown.startswith("Réponses non remises (1 en tout)")
+    assert "telegram chat 42 · message «You got $5. Note: lunch» · 1× · KeyError: 'result'" in shown
+    store.retry_later(good.id, 2, 1e12, "NetworkError: Bad Gateway")
+    [later] = store.queue("43")
+    assert later.attempts == 2 and later.next_at == 1e12 and store.next_due(1e9) == 1e12
+    assert store.next_due(1e12) is None
+    with store.db.connect() as conn:
+        assert conn.execute(sa.text("SELECT last_error FROM tg_outbox WHERE id = :i"),
+                            {"i": good.id}).scalar() == "NetworkError: Bad Gateway"
+    store.close()

@@ -285,3 +285,99 @@ def test_portfolio_chart_arrives_as_a_photo(server: BotApiServer, sqlite_url: st
         w.stop()
     assert balances(sqlite_url) == {"@alice": {"USD": "694.50"}}
     assert_book_holds(sqlite_url)
+
+
+def test_a_reply_that_cannot_be_delivered_is_a_dead_letter_an_operator_sees(
+    server: BotApiServer, sqlite_url: str, mode: str
+) -> None:
+    """Bob's chat answers 200 with ok:false (python-telegram-bot raises KeyError): the money still
+    moves, Alice's conversation goes on, and `/admin deadletters` shows what Bob never got."""
+    settings = bot_settings(server, sqlite_url, webhook=mode == "webhook", finbot_operators="alice",
+                            **FAST_PIN)
+    w = World(server, sqlite_url, settings)
+    w.start()
+    try:
+        s = server
+        alice, bob = s.create_user("Alice", "alice"), s.create_user("Bob", "bob")
+        w.say(bob, "/start")
+        broken = s.fail("sendMessage", chat_id=bob.id, ok_false=True, code=400)
+        w.onboard(alice, "1234")
+        w.top_up(alice, 100, "1234")
+        w.say(alice, "send $15 to @bob")
+        card = w.last_with(alice.id, "Confirm")
+        w.press(alice, card, "Confirm")
+        w.say(alice, "1234")
+        s.wait_until(lambda: s.message(alice.id, card.message_id).history, 10)
+        assert balances(w.url) == {"@alice": {"USD": "85.00"}, "@bob": {"USD": "15.00"}}
+        assert broken.hits >= 1 and len(w.texts(bob.id)) == 1  # only the welcome got through
+        w.say(alice, "/admin deadletters")
+        shown = w.last(alice.id).text
+        assert "Dead letters (1 in all)" in shown, shown
+        assert f"chat {bob.id}" in shown and "KeyError: 'result'" in shown and "$15" in shown, shown
+        s.heal(broken)
+        w.say(bob, "/start")
+        assert len(w.texts(bob.id)) == 2, "Bob's chat works again once his chat is healed"
+        assert_book_holds(w.url)
+    finally:
+        w.stop()
+
+
+def test_a_chat_keeps_working_while_another_chats_replies_fail(
+    server: BotApiServer, sqlite_url: str, mode: str
+) -> None:
+    """Every reply to Bob fails with a 5xx (retried, then given up); Alice onboards, tops up and
+    sees everything meanwhile, in order."""
+    w = World(server, sqlite_url, bot_settings(server, sqlite_url, webhook=mode == "webhook", **FAST_PIN))
+    w.start()
+    try:
+        s = server
+        alice, bob = s.create_user("Alice", "alice"), s.create_user("Bob", "bob")
+        down = s.fail(chat_id=bob.id, code=502)
+        w.say(bob, "/start")
+        w.say(bob, "show balance")
+        w.onboard(alice, "1234")
+        card = w.top_up(alice, 100, "1234")
+        assert card.buttons == [] and card.history
+        assert balances(w.url) == {"@alice": {"USD": "100.00"}}
+        assert w.texts(bob.id) == [] and down.hits >= 2
+        assert w.bot is not None and w.bot.transport is not None
+        store = w.bot.transport.store
+        s.wait_until(lambda: len(store.dead_letters()) == 2, 10)
+        assert all(d.attempts == 4 and d.error == "NetworkError: Bad Gateway"
+                   for d in store.dead_letters())
+        s.heal(down)
+        w.say(bob, "show balance")
+        assert len(w.texts(bob.id)) == 1
+    finally:
+        w.stop()
+
+
+def test_finbot_run_starts_on_an_outbox_with_rows_that_no_longer_read(
+    server: BotApiServer, sqlite_url: str, tmp_path: Path
+) -> None:
+    """`finbot run` itself, in its own process, over an outbox an earlier release left with a row
+    whose payload does not parse: it starts, gives the row up as a dead letter, and answers."""
+    import sqlalchemy as sa
+
+    from adapters.telegram.store import TelegramStore
+
+    TelegramStore(sqlite_url).close()
+    db = sa.create_engine(sqlite_url)
+    with db.begin() as conn:
+        conn.execute(sa.text("INSERT INTO tg_outbox (source, reply, status, created_at) "
+                             "VALUES ('update:1', '{\"kind\": \"message\", \"chat_id\": ', 'pending', 0)"))
+    db.dispose()
+    log = tmp_path / "bot.log"
+    proc = spawn_bot(server, sqlite_url, log, finbot_run=True)
+    w = World(server, sqlite_url, bot_settings(server, sqlite_url))
+    try:
+        proc.wait_ready(server)
+        alice = server.create_user("Alice", "alice")
+        w.say(alice, "/start")
+        server.wait_until(lambda: w.texts(alice.id) and "Welcome" in w.texts(alice.id)[0], 20)
+        assert proc.proc.poll() is None
+    finally:
+        assert proc.terminate() == 0
+    [letter] = TelegramStore(sqlite_url).dead_letters()
+    assert letter.error.startswith("payload does not read: JSONDecodeError"), letter
+    assert "dead letter" in log.read_text()
