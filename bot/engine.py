@@ -436,12 +436,12 @@ class Engine:
         if cur is None:  # the default currency, else the wallet with the most entries that month
             best = max(months, key=lambda asset: (len(months[asset]), asset == c.user.currency), default=None)
             cur = best if best is not None and months[best] else c.user.currency
-        account = wallets.get(cur)
         lines = months.get(cur, [])
-        opening = statements.opening_balance(ledger, account.id, start) if account is not None else 0
         labels = self._account_labels(ledger, [ln.counterparty_account_id for ln in lines], c.lang)
         csv_bytes = statements.csv_bytes(lines, cur, labels)
-        png = statements.chart_png(lines, opening, cur, start, end, t(c.lang, "Balance {month}", month=month))
+        png = statements.chart_png(ledger, {a: acc.id for a, acc in wallets.items()}, months, cur, start, end, c.now,
+                                   c.user.name or f"@{c.user.handle}", c.lang,
+                                   self._account_labels(ledger, [ln.counterparty_account_id for m in months.values() for ln in m], c.lang))
         c.say(t(c.lang, "Your statement for {month}: {n} entries.", month=month, n=len(lines)),
               document=Attachment(f"statement-{month}.csv", csv_bytes, "text/csv"))
         c.say(t(c.lang, "Balance over {month}", month=month), photo=Attachment(f"statement-{month}.png", png, "image/png"))

@@ -1,4 +1,4 @@
-"""Statements: a month of a wallet as CSV and as a PNG chart of the balance."""
+"""Statements: a month of a wallet as CSV and as a picture (bot/charts/statement.py)."""
 
 from __future__ import annotations
 
@@ -40,30 +40,27 @@ def csv_bytes(lines: Sequence[Any], currency: str, labels: dict[int, str]) -> by
     return buf.getvalue().encode("utf-8")
 
 
-def chart_png(lines: Sequence[Any], opening: int, currency: str, start: datetime, end: datetime, title: str) -> bytes:
-    """A step chart of the balance over the month, as PNG bytes."""
-    import matplotlib
+def chart_png(ledger: Any, accounts: dict[str, int], months: dict[str, Sequence[Any]], primary: str, start: datetime,
+              end: datetime, now: datetime, owner: str, lang: str, labels: dict[int, str]) -> bytes:
+    """The statement picture (bot/charts/statement.py) as PNG bytes: the `primary` currency first, then
+    up to two more wallets that moved or held money this month, as small multiples."""
+    from bot.charts import statement as chart
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    return chart.png(chart_data(ledger, accounts, months, primary, start, end, now, owner, lang, labels))
 
-    xs = [start]
-    ys = [from_minor(opening, currency)]
-    for ln in lines:
-        at = ln.at if ln.at.tzinfo else ln.at.replace(tzinfo=UTC)
-        xs.append(at)
-        ys.append(from_minor(ln.balance, currency))
-    xs.append(min(end, max(xs[-1], start)))
-    ys.append(ys[-1])
-    fig, ax = plt.subplots(figsize=(6, 3), dpi=100)
-    ax.step(xs, [float(y) for y in ys], where="post", color="#2a7ae2")  # float only for drawing pixels
-    ax.fill_between(xs, [float(y) for y in ys], step="post", alpha=0.15, color="#2a7ae2")
-    ax.set_title(title)
-    ax.set_ylabel(currency)
-    ax.grid(alpha=0.3)
-    fig.autofmt_xdate()
-    buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return buf.getvalue()
+
+def chart_data(ledger: Any, accounts: dict[str, int], months: dict[str, Sequence[Any]], primary: str, start: datetime,
+               end: datetime, now: datetime, owner: str, lang: str, labels: dict[int, str]) -> Any:
+    """What the statement picture shows, straight from the ledger's lines (integer minor units)."""
+    from bot.charts import statement as chart
+
+    wallets = []
+    for cur in [primary] + sorted(c for c in months if c != primary):
+        lines = months.get(cur, [])
+        opening = opening_balance(ledger, accounts[cur], start) if cur in accounts else 0
+        if cur != primary and not lines and opening == 0:
+            continue
+        moves = tuple(chart.Movement(ln.at if ln.at.tzinfo else ln.at.replace(tzinfo=UTC), int(ln.amount), int(ln.balance),
+                                     labels.get(ln.counterparty_account_id, "")) for ln in lines)
+        wallets.append(chart.Wallet(cur, opening, moves))
+    return chart.Statement(owner, lang, start, end, now, tuple(wallets[:3]))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 from datetime import datetime, timedelta
@@ -518,40 +517,69 @@ def show_portfolio(engine: Engine, c: Ctx) -> None:
     for r in realised:
         lines.append(t(c.lang, "Realised on {symbol}: {amount}", symbol=r["symbol"],
                        amount=fmt_money(r["realised"].quantize(CENT), r["currency"], c.lang)))
-    png = portfolio_chart(engine, uid, live, c.now, t(c.lang, "Portfolio value, last 30 days"))
+    png = portfolio_chart(engine, uid, live, c.now, c.lang, c.user.name or f"@{c.user.handle}")
     c.say("\n".join(lines), photo=Attachment(f"portfolio-{c.now.strftime('%Y-%m-%d')}.png", png, "image/png"))
 
 
-def portfolio_chart(engine: Engine, user_id: int, live: list[dict[str, Any]], now: datetime, title: str) -> bytes:
-    """A PNG of each currency's holdings value per day over 30 days (qty held then × price then)."""
-    import matplotlib
+def portfolio_chart(engine: Engine, user_id: int, live: list[dict[str, Any]], now: datetime, lang: str, owner: str) -> bytes:
+    """A PNG of the portfolio (bot/charts/portfolio.py) from the fills, the broker's prices and the open orders."""
+    from bot.charts import portfolio as chart
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    return chart.png(portfolio_data(engine, user_id, live, now, lang, owner))
+
+
+def portfolio_data(engine: Engine, user_id: int, live: list[dict[str, Any]], now: datetime, lang: str, owner: str) -> Any:
+    """What the portfolio picture shows, in integer minor units: value (qty held then x price then) and
+    average-cost basis per currency since the first trade (30 days at most), holdings now, open orders."""
+    from bot.charts import portfolio as chart
 
     with Session(engine.db) as s:
         fills = list(s.exec(select(FillRow).where(FillRow.user_id == user_id).order_by(col(FillRow.at))).all())
-    start = now - timedelta(days=30)
-    fig, ax = plt.subplots(figsize=(6, 3), dpi=100)
+        open_rows = list(s.exec(select(OrderRow).where(OrderRow.user_id == user_id, OrderRow.released == False)).all())  # noqa: E712
+    orders = tuple(chart.OpenOrder(aware(r.created_at) or r.created_at, r.symbol, r.side, r.currency) for r in open_rows
+                   if r.status in ("new", "accepted", "partially_filled"))
+    holdings_now = tuple(chart.Holding(r["symbol"], r["currency"], _cash_minor(r["value"], r["currency"]),
+                                       _cash_minor(r["basis"], r["currency"])) for r in live)
+    series: dict[str, tuple[Any, ...]] = {}
     for cur in sorted({r["currency"] for r in live}):
-        series: dict[datetime, Decimal] = {}
-        for r in [r for r in live if r["currency"] == cur]:
-            history = engine.broker.price_history(r["symbol"], start, now, timedelta(days=1))
-            for at, price in history:
-                held = sum((Decimal(f.qty) if f.side == "buy" else -Decimal(f.qty)) for f in fills
-                           if f.symbol == r["symbol"] and aware(f.at) <= at)
-                series[at] = series.get(at, Decimal(0)) + held * price
-        xs = sorted(series)
-        ax.plot(xs, [float(series[x]) for x in xs], label=cur)  # float only to draw pixels
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.autofmt_xdate()
-    buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return buf.getvalue()
+        symbols = [r["symbol"] for r in live if r["currency"] == cur]
+        mine = [f for f in fills if f.symbol in symbols]
+        if not mine:
+            continue
+        start, step = chart.window(aware(mine[0].at) or mine[0].at, now)
+        prices = {sym: engine.broker.price_history(sym, start, now, step) for sym in symbols}
+        times = sorted({at for hist in prices.values() for at, _ in hist} | {now})
+        points = []
+        for at in times:
+            value = basis = 0
+            for sym in symbols:
+                qty, cost = held_at(mine, sym, at)
+                price = next((p for t_, p in reversed(prices[sym]) if t_ <= at), None)
+                if price is None:
+                    continue
+                value += _cash_minor(qty * price, cur)
+                basis += cost
+            if at == now:  # the last point is what the text and the breakdown say: value at the bid now
+                value = sum(h.value for h in holdings_now if h.currency == cur)
+            points.append(chart.Point(at, value, basis))
+        series[cur] = tuple(points)
+    return chart.Portfolio(owner, lang, now, series, holdings_now, orders)
+
+
+def held_at(fills: list[FillRow], symbol: str, at: datetime) -> tuple[Decimal, int]:
+    """Shares of `symbol` held at `at` and their average-cost basis in minor units (fees included)."""
+    qty, basis = Decimal(0), 0
+    for f in fills:
+        if f.symbol != symbol or (aware(f.at) or f.at) > at:
+            continue
+        fq = Decimal(f.qty)
+        if f.side == "buy":
+            qty += fq
+            basis += f.cash + f.fee
+        elif qty > 0:
+            basis -= int((Decimal(basis) * fq / qty).to_integral_value(rounding=ROUND_HALF_UP))
+            qty -= fq
+    return qty, basis
 
 
 def cancel_order(engine: Engine, action_id: str) -> list[Reply]:
