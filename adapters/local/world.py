@@ -78,11 +78,13 @@ class Shown:
 class LocalWorld:
     """The local messenger's state in the same database as the engine, so runs continue one world."""
 
-    def __init__(self, engine: Engine | None, db: sa.Engine, output_dir: Path) -> None:
+    def __init__(self, engine: Engine | None, db: sa.Engine, output_dir: Path, *, live: bool = False) -> None:
         self.engine: Engine = engine  # type: ignore[assignment]  # set by the caller when built later
         self.db = db
         self.output_dir = output_dir
+        self.live = live  # the terminal chat: real time, plus however far /advance has moved it on
         self._now: datetime | None = None
+        self._offset: float | None = None
         metadata.create_all(db, checkfirst=True)
 
     # --- persistent bits -----------------------------------------------------------------
@@ -98,7 +100,12 @@ class LocalWorld:
                 conn.execute(sa.insert(state).values(key=key, value=value))
 
     def now(self) -> datetime:
-        """The world's clock: stored in the database so later runs go on from it."""
+        """The world's clock: stored in the database so later runs go on from it (live: the real time plus the
+        stored offset that `advance` adds to)."""
+        if self.live:
+            if self._offset is None:
+                self._offset = float(self.get("live_offset") or 0)
+            return datetime.now(UTC) + timedelta(seconds=self._offset)
         if self._now is None:
             raw = self.get("clock")
             if not raw:
@@ -212,7 +219,12 @@ class LocalWorld:
         return []
 
     def advance(self, duration: timedelta) -> list[Reply]:
-        self.set_now(self.now() + duration)
+        """Move the clock on and run due work (schedules, expiries, escrow returns, fills), as `simulate` does."""
+        if self.live:
+            self._offset = float(self.get("live_offset") or 0) + duration.total_seconds()
+            self.put("live_offset", str(self._offset))
+        else:
+            self.set_now(self.now() + duration)
         return self.engine.tick()
 
     # --- rendering -----------------------------------------------------------------------
