@@ -43,6 +43,12 @@ def _where(lang: str, user: str, chat: str) -> str:
              user=user, group=chat[2:])
 
 
+def _is_link(world: LocalWorld, user: str, chat: str, label: str) -> bool:
+    """Whether the button a /press names opens the private chat (a deep link) rather than answering here."""
+    found = world.find_button(world.chat(user, chat).chat_id, label)
+    return bool(found and found[1].get("start"))
+
+
 def _show(world: LocalWorld, items: list[dict[str, object]], out: TextIO, lang: str = "en") -> None:
     for item in items:
         where = str(item["chat"])
@@ -94,11 +100,15 @@ def run_chat(world: LocalWorld, user: str = "alice", inp: TextIO = sys.stdin, ou
                 out.write("  " + _where(lang, user, chat) + "\n")
                 continue
             if word == "/press":
+                link = _is_link(world, user, chat, rest)
                 got = world.press(user, chat, rest)
                 if got is None:
                     out.write("  " + t(lang, "(no such button on the newest card here)") + "\n")
                 else:
                     _show(world, world.render(got, presser=user), out, lang)
+                    if link and chat != "dm":  # a link into the private chat takes you there, as the messenger does
+                        chat = "dm"
+                        out.write("  " + _where(_lang(world, user), user, chat) + "\n")
                 continue
             if word == "/reply":
                 parts = shlex.split(rest)

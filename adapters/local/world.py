@@ -191,26 +191,30 @@ class LocalWorld:
         ev = Event(self.event_id(), ch, people[0], self.now(), members=people)
         return self.engine.handle(ev)
 
+    def find_button(self, chat_id: str, label: str) -> tuple[str, dict[str, Any]] | None:
+        """The message and button a press of `label` ('#2': the second button) in the chat would press."""
+        by_position = label.startswith("#") and label[1:].isdigit()
+        found = self.newest_with_buttons(chat_id, None if by_position else label)
+        if found is None:
+            return None
+        seq, rows = found
+        flat = [b for row in rows for b in row]
+        if by_position:
+            idx = int(label[1:]) - 1
+            return (seq, flat[idx]) if 0 <= idx < len(flat) else None
+        want = _norm_label(label)
+        button = next((b for b in flat if _norm_label(b["label"]) == want), None)
+        return (seq, button) if button is not None else None
+
     def press(self, user: str, chat: str, label: str, *, lang: str | None = None) -> list[Reply] | None:
         """Press the button with that label on the newest message in the chat that has one ('#2': the second
         button of the newest message with buttons); None when nothing matches."""
         person = self.person(user, lang)
         ch = self.chat(user, chat)
-        by_position = label.startswith("#") and label[1:].isdigit()
-        found = self.newest_with_buttons(ch.chat_id, None if by_position else label)
+        found = self.find_button(ch.chat_id, label)
         if found is None:
             return None
-        seq, rows = found
-        flat = [b for row in rows for b in row]
-        button = None
-        if by_position:
-            idx = int(label[1:]) - 1
-            button = flat[idx] if 0 <= idx < len(flat) else None
-        else:
-            want = _norm_label(label)
-            button = next((b for b in flat if _norm_label(b["label"]) == want), None)
-        if button is None:
-            return None
+        seq, button = found
         if button.get("data"):
             ev = Event(self.event_id(), ch, person, self.now(), press=Press(f"press-{self.next_id('press_seq')}", button["data"], seq))
             return self.engine.handle(ev)

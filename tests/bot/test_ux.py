@@ -346,3 +346,11 @@ def test_the_admin_log_table_comes_from_a_migration(db_url: str) -> None:
     assert {"at", "operator_id", "verb", "target_id", "command", "result"} <= cols
     db.dispose()
 
+
+
+def test_pressing_a_link_in_the_terminal_chat_takes_you_to_the_private_chat(world: LocalWorld) -> None:
+    onboard(world, "bob")
+    world.render(world.members("g:trip", ["alice", "bob"]))
+    text = chat_session(world, ["/group trip", "show balance", "/press Open our private chat", "history"])
+    # prompts: dm (before /group), g:trip twice, then dm after the press (before "history") and at the end
+    assert text.count("alice@g:trip> ") == 2 and text.count("alice@dm> ") == 3, text
