@@ -271,7 +271,9 @@ def test_history_labels_are_said_once_translated_and_trades_name_their_instrumen
     onboard(world, "alice", topup="$1000")
     world.render(world.say("alice", "dm", "buy 1 share of AAPL"))
     world.render(world.press("alice", "dm", "Confirm") or [])
-    world.render(world.say("alice", "dm", "1234"))
+    filled = world.render(world.say("alice", "dm", "1234"))
+    assert any(not i.get("edit") and i["chat"] == "dm:alice" and "AAPL" in i["text"] for i in filled), \
+        "the order's outcome is a new message in the private chat, not only an edit of the card"
     en = texts(world.render(world.say("alice", "dm", "history")))
     assert "top-up · top-up" not in en and "top-up" in en
     assert "AAPL" in en
