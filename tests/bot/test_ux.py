@@ -356,3 +356,29 @@ def test_pressing_a_link_in_the_terminal_chat_takes_you_to_the_private_chat(worl
     text = chat_session(world, ["/group trip", "show balance", "/press Open our private chat", "history"])
     # prompts: dm (before /group), g:trip twice, then dm after the press (before "history") and at the end
     assert text.count("alice@g:trip> ") == 2 and text.count("alice@dm> ") == 3, text
+
+
+def test_revisions_written_side_by_side_all_apply(tmp_path: Path) -> None:
+    """Helpers working at once each add a revision on the same parent: every one of them applies."""
+    import shutil
+
+    import sqlalchemy as sa
+
+    from bot.db import migrate
+    from ledger import create_engine
+    from ledger import migrate as migrate_ledger
+
+    scripts = tmp_path / "migrations"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "bot" / "migrations", scripts,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (scripts / "versions" / "0003_sibling.py").write_text(
+        "from alembic import op\nimport sqlalchemy as sa\n"
+        "revision = '0003_sibling'\ndown_revision = '0002'\nbranch_labels = None\ndepends_on = None\n"
+        "def upgrade():\n    op.create_table('bot_sibling', sa.Column('id', sa.Integer(), primary_key=True))\n"
+        "def downgrade():\n    op.drop_table('bot_sibling')\n")
+    db = create_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    migrate_ledger(db)
+    migrate(db, scripts)
+    migrate(db, scripts)
+    assert {"bot_sibling", "bot_admin_log"} <= set(sa.inspect(db).get_table_names())
+    db.dispose()
