@@ -86,7 +86,7 @@ def test_money_spent_after_the_card_was_shown_is_checked_at_confirm(world: Local
 
 def test_a_buy_above_buying_power_says_so_on_the_card(world: LocalWorld) -> None:
     onboard(world, "alice", topup="$100")
-    card = world.render(world.say("alice", "dm", "buy 10 shares of AAPL"))[-1]
+    card = world.render(world.say("alice", "dm", "buy 2 shares of AAPL"))[-1]
     assert "not enough money" in card["text"].lower()
     assert any(b.startswith("Top up") for b in flat_buttons(card))
     before = challenges(world)

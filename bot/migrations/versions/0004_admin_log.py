@@ -1,7 +1,7 @@
 """admin log: every /admin command, who gave it, when, and what came of it
 
-Revision ID: 0003_admin_log
-Revises: 0002
+Revision ID: 0004_admin_log
+Revises: 0003_attempts
 Create Date: 2026-12-02 15:50:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0003_admin_log'
-down_revision: str | None = '0002'
+revision: str = '0004_admin_log'
+down_revision: str | None = '0003_attempts'
 branch_labels: str | None = None
 depends_on: str | None = None
 
