@@ -8,7 +8,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from bot.i18n import fmt_date, fmt_money, fmt_number, t
+from bot.i18n import fmt_date, fmt_money, fmt_number, t, tn
 
 MONEY_KINDS = frozenset({"send", "deposit", "withdraw", "pay_request", "buy", "sell"})
 NO_STEPUP_KINDS = frozenset({"request", "split"})
@@ -62,11 +62,12 @@ def describe(payload: dict[str, Any], lang: str) -> str:
         for leg in legs:
             if leg.get("escrow"):
                 lines.append(
-                    t(
+                    tn(
                         lang,
-                        "{who} has not used finbot yet: the money waits for them for {days} days, then comes back to you.",
+                        "{who} has not used finbot yet: the money waits for them for {n} day, then comes back to you.",
+                        "{who} has not used finbot yet: the money waits for them for {n} days, then comes back to you.",
+                        int(payload.get("escrow_days", 7)),
                         who=leg["label"],
-                        days=payload.get("escrow_days", 7),
                     )
                 )
         if payload.get("recurrence"):

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     # files written for people (statements, charts, QR codes) by the local transports
     output_dir: Path = Path("out")
 
+    def kyc_tiers(self) -> dict[int, Decimal | None]:
+        """The closed set of KYC tiers an operator can give, each with its per-payment limit (None: no limit)."""
+        return {0: self.kyc_tier0_limit, 1: self.kyc_tier1_limit, 2: None}
+
     def operators(self) -> set[str]:
         """Operator handles, lowercased, without '@'."""
         return {h.strip().lstrip("@").lower() for h in self.finbot_operators.split(",") if h.strip()}

@@ -20,16 +20,17 @@ def bot_metadata() -> sa.MetaData:
     return md
 
 
-def migrate(engine: sa.Engine) -> None:
-    """Bring the engine's tables to the newest revision (alembic upgrade head); idempotent."""
+def migrate(engine: sa.Engine, scripts: Path | None = None) -> None:
+    """Bring the engine's tables to the newest revisions (alembic upgrade heads: revisions written side by side
+    on one parent, e.g. by helpers working at once, each apply; a merge revision can join them later); idempotent."""
     from alembic import command
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    cfg.set_main_option("script_location", str(scripts or Path(__file__).parent / "migrations"))
     with engine.connect() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, "heads")
         conn.commit()
 
 

@@ -6,7 +6,7 @@ import json
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -21,12 +21,13 @@ from bot.clock import aware
 from bot.config import Settings
 from bot.crash import crash_point
 from bot.directory import Directory, display, owner_of
-from bot.events import Attachment, Button, ChatKind, Event, Reply, ReplyKind
+from bot.events import Attachment, Button, Chat, ChatKind, Event, Reply, ReplyKind
 from bot.execution import Executor, Outcome
 from bot.funding import FundingPort
-from bot.i18n import LANG_NAMES, LANGS, fmt_datetime, normalize_lang, t
+from bot.i18n import LANG_NAMES, LANGS, fmt_datetime, normalize_lang, t, tn
 from bot.models import (
     Action,
+    AdminAct,
     Challenge,
     ChatRow,
     Conversation,
@@ -397,6 +398,10 @@ class Engine:
 
         code = arg.strip().upper()
         known = {"USD", "EUR", "NOK", "GBP", "SEK", "DKK"}
+        if not code:
+            c.say(t(c.lang, "Your default currency is {code}. To change it, write /currency and one of {codes}, e.g. /currency EUR.",
+                    code=c.user.currency, codes=", ".join(sorted(known))))
+            return
         if code not in known:
             c.say(t(c.lang, "Choose one of {codes}, e.g. /currency EUR.", codes=", ".join(sorted(known))))
             return
@@ -420,6 +425,10 @@ class Engine:
     def _cmd_statement(self, c: Ctx, arg: str) -> None:
         from bot import statements
 
+        p = self._in_private(c, "statement:" + arg[:40])
+        if p is None:
+            return
+        c = p
         uid = c.user.id
         assert uid is not None
         words = arg.upper().split()
@@ -430,6 +439,7 @@ class Engine:
         except ValueError:
             c.say(t(c.lang, "Write the month as YYYY-MM, e.g. /statement {m}.", m=c.now.strftime("%Y-%m")))
             return
+        month = start.strftime("%Y-%m")  # as written in file names: "2026-+1" was a valid month too
         ledger = self._ledger(c)
         wallets = {a.asset: a for a in ledger.accounts(owner_of(uid)) if a.kind == "wallet"}
         months = {asset: ledger.statement(a.id, start, end) for asset, a in wallets.items() if cur in (None, asset)}
@@ -442,51 +452,73 @@ class Engine:
         png = statements.chart_png(ledger, {a: acc.id for a, acc in wallets.items()}, months, cur, start, end, c.now,
                                    c.user.name or f"@{c.user.handle}", c.lang,
                                    self._account_labels(ledger, [ln.counterparty_account_id for m in months.values() for ln in m], c.lang))
-        c.say(t(c.lang, "Your statement for {month}: {n} entries.", month=month, n=len(lines)),
-              document=Attachment(f"statement-{month}.csv", csv_bytes, "text/csv"))
-        c.say(t(c.lang, "Balance over {month}", month=month), photo=Attachment(f"statement-{month}.png", png, "image/png"))
+        name = f"statement-{statements.file_tag(c.user.handle, uid)}-{month}-{cur}"
+        c.say(tn(c.lang, "Your statement for {month}: {n} entry.", "Your statement for {month}: {n} entries.", len(lines), month=month),
+              document=Attachment(f"{name}.csv", csv_bytes, "text/csv"))
+        c.say(t(c.lang, "Balance over {month}", month=month), photo=Attachment(f"{name}.png", png, "image/png"))
 
     def _cmd_admin(self, c: Ctx, arg: str) -> None:
-        if not c.user.is_operator:
-            c.say(t(c.lang, "Only operators can use /admin."))
-            return
+        """Operators' commands; every one given (refused ones too) is written to the admin log and logged."""
         parts = arg.split()
         sub = parts[0].lower() if parts else "help"
+        target: User | None = None
+        if not c.user.is_operator:
+            result = "refused: not an operator"
+            c.say(t(c.lang, "Only operators can use /admin."))
+        else:
+            if sub in ("tier", "user", "unlock") and len(parts) >= 2:
+                target = self.directory.by_handle(c.s, parts[1])
+            result = self._admin_act(c, sub, parts, target)
+        assert c.user.id is not None
+        c.s.add(AdminAct(at=c.now, operator_id=c.user.id, verb=sub[:40], target_id=target.id if target else None,
+                         command=arg[:500], result=result))
+        log.info("admin %s by %s on %s: %s (%s)", sub, display(c.user), display(target) if target else "-", result, arg)
+
+    def _admin_act(self, c: Ctx, sub: str, parts: list[str], target: User | None) -> str:
+        """Do one /admin command; what came of it, for the admin log."""
+        if sub in ("tier", "user", "unlock") and len(parts) >= 2 and target is None:
+            c.say(t(c.lang, "I don't know {who}.", who=parts[1]))
+            return "refused: unknown user"
+        if sub in ("tier", "unlock") and target is not None and target.id == c.user.id:
+            c.say(t(c.lang, "Nobody acts on themselves: ask another operator."))
+            return "refused: on themselves"
         if sub == "check":
             from bot.escrow import reconcile
 
             report = self._ledger(c).check()
             problems = report.problems + reconcile(self.db, self.ledger)
             c.say(("OK: " if not problems else "PROBLEMS: ") + report.summary + ("\n" + "\n".join(problems[:20]) if problems else ""))
-        elif sub == "tier" and len(parts) == 3 and parts[2].isdigit():
-            target = self.directory.by_handle(c.s, parts[1])
-            if target is None:
-                c.say(t(c.lang, "I don't know {who}.", who=parts[1]))
-                return
-            target.kyc_tier = int(parts[2])
-            c.say(t(c.lang, "{who} is now KYC tier {n}.", who=display(target), n=target.kyc_tier))
-        elif sub == "user" and len(parts) == 2:
-            target = self.directory.by_handle(c.s, parts[1])
-            if target is None:
-                c.say(t(c.lang, "I don't know {who}.", who=parts[1]))
-                return
+            return "ok"
+        if sub == "tier" and len(parts) == 3 and target is not None:
+            tiers = self.settings.kyc_tiers()
+            n = int(parts[2]) if parts[2].isdigit() else None
+            if n not in tiers:
+                no_limit = t(c.lang, "no limit")
+                listed = ", ".join(f"{k} ({money_text(to_minor(v, target.currency), target.currency, c.lang) if v is not None else no_limit})"
+                                   for k, v in sorted(tiers.items()))
+                c.say(t(c.lang, "There is no tier {n}. The tiers are: {tiers}.", n=parts[2], tiers=listed))
+                return f"refused: unknown tier {parts[2][:20]}"
+            before = target.kyc_tier
+            target.kyc_tier = n
+            c.say(t(c.lang, "{who} is now KYC tier {n}.", who=display(target), n=n))
+            return f"ok: tier {before} -> {n}"
+        if sub == "user" and len(parts) == 2 and target is not None:
             ledger = self._ledger(c)
             bal = self._balance_lines(ledger, target, c.lang)
             c.say(f"{display(target)} tier={target.kyc_tier} lang={target.lang} started={target.started}\n{bal}")
-        elif sub == "unlock" and len(parts) == 2:
-            target = self.directory.by_handle(c.s, parts[1])
-            if target is None:
-                c.say(t(c.lang, "I don't know {who}.", who=parts[1]))
-                return
+            return "ok"
+        if sub == "unlock" and len(parts) == 2 and target is not None:
             target.stepup_locked_until, target.pin_failures = None, 0
             c.say(t(c.lang, "Step-up unlocked for {who}.", who=display(target)))
-        elif sub in ("deadletters", "dead"):
+            return "ok"
+        if sub in ("deadletters", "dead"):
             from bot.deadletters import report as dead_letters
 
             c.say(dead_letters(c.s.connection(), c.lang))
-        else:
-            c.say("/admin check | /admin user @handle | /admin tier @handle N | /admin unlock @handle"
-                  " | /admin deadletters")
+            return "ok"
+        c.say("/admin check | /admin user @handle | /admin tier @handle N | /admin unlock @handle"
+              " | /admin deadletters")
+        return "usage"
 
     # ------------------------------------------------------------------ free text
 
@@ -865,7 +897,45 @@ class Engine:
             return
         self._propose(c, "withdraw", {"kind": "withdraw", "currency": cur, "amount": minor, "fee": 0, "from_user": c.user.id})
 
+    def _in_private(self, c: Ctx, what: str) -> Ctx | None:
+        """Where to give a private answer (balance, history, statement, portfolio): the event's own context in a
+        private chat; asked in a group, a context writing to the person's private chat, with a pointer left in
+        the group; None when they have no private chat yet (the pointer is then a link that opens one)."""
+        if c.private:
+            return c
+        dm = c.user.private_chat_id
+        if dm is None:
+            token = self._raw_token(c.s, f"show:{what}", now=c.now, allowed=c.user.id, lifetime=self.ttl)
+            c.say(t(c.lang, "{who}, I answer that only in our private chat. Open it with the button and I will answer there.",
+                    who=display(c.user)),
+                  buttons=((Button(t(c.lang, "Open our private chat"), start_payload=token),),))
+            return None
+        c.say(t(c.lang, "{who}, I sent the answer to our private chat.", who=display(c.user)))
+        ev = replace(c.ev, chat=Chat(c.ev.chat.messenger, dm, ChatKind.private), message_id=None, press=None)
+        return Ctx(s=c.s, ev=ev, user=c.user, chat=c.chat, now=c.now, replies=c.replies, after=c.after)
+
+    def _on_show_press(self, c: Ctx, tok: PressToken) -> None:
+        """The group pointer's link, opened in the private chat: the private answer it stands for."""
+        if not c.private:
+            c.answer(t(c.lang, "Open our private chat to see it."))
+            return
+        _, what, arg = (tok.choice.split(":", 2) + ["", ""])[:3]
+        if what == "statement":
+            self._cmd_statement(c, arg)
+        elif what == "history":
+            self._intent_history(c, None)
+        elif what == "portfolio":
+            self._intent_portfolio(c, None)
+        else:
+            from types import SimpleNamespace
+
+            self._intent_balance(c, SimpleNamespace(currency=arg or None))
+
     def _intent_balance(self, c: Ctx, intent: Any) -> None:
+        p = self._in_private(c, "balance:" + (intent.currency or ""))
+        if p is None:
+            return
+        c = p
         ledger = self._ledger(c)
         self._open_wallet(c, c.user, c.user.currency)
         c.say(self._balance_lines(ledger, c.user, c.lang, only=intent.currency))
@@ -886,6 +956,10 @@ class Engine:
         return "\n".join(lines)
 
     def _intent_history(self, c: Ctx, intent: Any) -> None:
+        p = self._in_private(c, "history")
+        if p is None:
+            return
+        c = p
         uid = c.user.id
         assert uid is not None
         ledger = self._ledger(c)
@@ -903,9 +977,32 @@ class Engine:
         out = [t(c.lang, "Your latest transactions:")]
         for line, asset in entries[:10]:
             sign = "+" if line.amount > 0 else "−"
-            out.append(f"{fmt_datetime(aware(line.at) or line.at, c.lang)}  {sign}{money_text(abs(line.amount), asset, c.lang)}  "
-                       f"{labels.get(line.counterparty_account_id, '')}" + (f" · {line.memo}" if line.memo else ""))
+            words = self._history_words(c, line, labels.get(line.counterparty_account_id, ""))
+            out.append(f"{fmt_datetime(aware(line.at) or line.at, c.lang)}  {sign}{money_text(abs(line.amount), asset, c.lang)}  {words}")
         c.say("\n".join(out))
+
+    def _history_words(self, c: Ctx, line: Any, label: str) -> str:
+        """Who or what a history line is with, and its memo in the person's language, each said once; a trade
+        names its instrument ("bought AAPL"), not just "broker"."""
+        from bot.models import OrderRow
+
+        coid = line.transfer_id.split(":", 1)[0]
+        if coid.startswith("fb-"):
+            order = c.s.get(OrderRow, coid)
+            if order is not None:
+                return (t(c.lang, "bought {symbol}", symbol=order.symbol) if order.side == "buy"
+                        else t(c.lang, "sold {symbol}", symbol=order.symbol))
+        system_memos = {
+            "top-up": t(c.lang, "top-up"), "withdrawal": t(c.lang, "withdrawal"),
+            "escrow claim": t(c.lang, "waiting money claimed"), "escrow return": t(c.lang, "waiting money returned"),
+            "payout declined": t(c.lang, "payout declined"), "trading fee": t(c.lang, "fee"),
+        }
+        if line.memo in system_memos:  # the system's own memo says more than the system account's name
+            return system_memos[line.memo]
+        parts = [p for p in (label, line.memo) if p]
+        if len(parts) == 2 and parts[0].lower() == parts[1].lower():
+            parts = parts[:1]
+        return " · ".join(parts)
 
     def _account_labels(self, ledger: Ledger, account_ids: list[int], lang: str) -> dict[int, str]:
         names = {
@@ -935,7 +1032,9 @@ class Engine:
     def _intent_portfolio(self, c: Ctx, intent: Any) -> None:
         from bot import trading
 
-        trading.show_portfolio(self, c)
+        p = self._in_private(c, "portfolio")
+        if p is not None:
+            trading.show_portfolio(self, p)
 
     def _broker_poll(self) -> list[Reply]:
         from bot import trading
@@ -960,7 +1059,86 @@ class Engine:
         c.s.flush()
         confirm = self._token(c, "confirm", action_id=a.id, allowed=c.user.id)
         cancel = self._token(c, "cancel", action_id=a.id, allowed=c.user.id)
-        c.replies.append(self._card(c.lang, c.private, display(c.user), kind, payload, a.id, confirm, cancel, c.ev.chat.chat_id))
+        card = self._card(c.lang, c.private, display(c.user), kind, payload, a.id, confirm, cancel, c.ev.chat.chat_id)
+        short = self._shortfall(c.user, kind, payload)
+        if short is not None:  # say so now, not after the PIN: the card offers the top-up
+            cur, have, need = short
+            topup = self._raw_token(c.s, "topup", now=c.now, action_id=a.id, allowed=c.user.id, lifetime=self.ttl)
+            card = replace(card, text=card.text + "\n" + self._short_text(c.lang, cur, have, need, on_card=True),
+                           buttons=card.buttons + ((self._topup_button(c.lang, cur, need - have, topup, link=not c.private),),))
+        c.replies.append(card)
+
+    @staticmethod
+    def _needs_funds(kind: str, payload: dict[str, Any]) -> tuple[str, int] | None:
+        """The currency and minor units a wallet must hold for the action to execute now (None: nothing leaves it now)."""
+        if payload.get("recurrence") or payload.get("when"):
+            return None  # a standing or future order draws on the wallet when it runs
+        cur = str(payload.get("currency", ""))
+        if kind == "send":
+            return cur, sum(int(leg["amount"]) for leg in payload["legs"])
+        if kind in ("withdraw", "pay_request"):
+            return cur, int(payload["amount"]) + int(payload.get("fee") or 0)
+        if kind == "buy" and payload.get("reserve") is not None:
+            return cur, int(payload["reserve"])  # what the order holds until it fills: the buying power it needs
+        return None
+
+    def _shortfall(self, user: User, kind: str, payload: dict[str, Any]) -> tuple[str, int, int] | None:
+        """(currency, available, needed) when the user's wallet holds less than the action needs; else None."""
+        need = self._needs_funds(kind, payload)
+        if need is None or user.id is None:
+            return None
+        cur, amount = need
+        acc = self.ledger.find_account(owner_of(user.id), cur)
+        have = self.ledger.balance(acc.id).available if acc is not None else 0
+        return (cur, have, amount) if have < amount else None
+
+    @staticmethod
+    def _short_text(lang: str, cur: str, have: int, need: int, *, on_card: bool) -> str:
+        text = t(lang, "⚠️ Not enough money: your wallet has {have}, this needs {need}.",
+                 have=money_text(have, cur, lang), need=money_text(need, cur, lang))
+        if on_card:
+            return text + " " + t(lang, "Top up {amount} first, then press Confirm.", amount=money_text(need - have, cur, lang))
+        return text + " " + t(lang, "Top up {amount} first; the card stays open until it expires.", amount=money_text(need - have, cur, lang))
+
+    @staticmethod
+    def _topup_button(lang: str, cur: str, amount: int, token: str, *, link: bool) -> Button:
+        label = t(lang, "Top up {amount}", amount=money_text(amount, cur, lang))
+        return Button(label, start_payload=token) if link else Button(label, data=token)
+
+    def _short_at_confirm(self, c: Ctx, a: Action) -> bool:
+        """Before any step-up: when the wallet cannot pay, say so with a top-up and a fresh Confirm, and ask no PIN."""
+        short = self._shortfall(c.user, a.kind, json.loads(a.payload))
+        if short is None:
+            return False
+        cur, have, need = short
+        topup = self._raw_token(c.s, "topup", now=c.now, action_id=a.id, allowed=c.user.id, lifetime=self.ttl)
+        confirm = self._token(c, "confirm", action_id=a.id, allowed=c.user.id)
+        labels = commands.labels(c.lang)
+        dm = c.user.private_chat_id
+        link = dm is None and not c.private
+        buttons = ((self._topup_button(c.lang, cur, need - have, topup, link=link),
+                    Button(labels["confirm"], start_payload=confirm) if link else Button(labels["confirm"], data=confirm)),)
+        text = describe(json.loads(a.payload), c.lang) + "\n" + self._short_text(c.lang, cur, have, need, on_card=False)
+        c.say(text, chat_id=dm, buttons=buttons)
+        return True
+
+    def _on_topup_press(self, c: Ctx, tok: PressToken) -> None:
+        """The Top up button of a card the wallet cannot pay: a top-up card for what is missing, in the private chat."""
+        a = c.s.get(Action, tok.action_id) if tok.action_id else None
+        if a is None or a.status not in AWAITING:
+            c.answer(t(c.lang, "This card is already {status}.", status=t(c.lang, a.status if a else "expired")))
+            return
+        short = self._shortfall(c.user, a.kind, json.loads(a.payload))
+        if short is None:
+            c.answer(t(c.lang, "Your wallet has enough now: press Confirm on the card."))
+            return
+        if not c.private:
+            c.answer(t(c.lang, "Open our private chat to top up."))
+            return
+        cur, have, need = short
+        if c.ev.press is not None:
+            c.answer(t(c.lang, "OK"), alert=False)
+        self._propose(c, "deposit", {"kind": "deposit", "currency": cur, "amount": need - have, "fee": 0, "from_user": c.user.id})
 
     @staticmethod
     def _card(lang: str, private: bool, who: str, kind: str, payload: dict[str, Any], action_id: str,
@@ -998,6 +1176,12 @@ class Engine:
             return
         if tok.choice in ("pay", "decline"):
             self._on_request_press(c, tok, via_link)
+            return
+        if tok.choice == "topup":
+            self._on_topup_press(c, tok)
+            return
+        if tok.choice.startswith("show:"):
+            self._on_show_press(c, tok)
             return
         if tok.single_use:
             claimed = c.s.execute(
@@ -1124,6 +1308,8 @@ class Engine:
             c.say(t(c.lang, "Confirmations are locked until {time} after too many wrong PINs.", time=fmt_datetime(locked, c.lang)),
                   chat_id=c.user.private_chat_id)
             return
+        if self._short_at_confirm(c, a):
+            return
         payload = json.loads(a.payload)
         method = self._stepup_method(c, a, payload)
         ch = Challenge(action_id=a.id, user_id=c.user.id or 0, digest=a.digest, method=method, created_at=c.now,
@@ -1221,7 +1407,7 @@ class Engine:
         ch, a = found
         result = self.stepup.check_pin(c.user, pin, c.now)
         if result.status == PinCheck.wrong:
-            c.say(t(c.lang, "Wrong PIN. {n} tries left.", n=result.tries_left))
+            c.say(tn(c.lang, "Wrong PIN. {n} try left.", "Wrong PIN. {n} tries left.", result.tries_left))
             return
         if result.status in (PinCheck.locked, PinCheck.no_pin):
             ch.status, a.status, a.result = "failed", "cancelled", "stepup_locked"
@@ -1277,13 +1463,37 @@ class Engine:
         c.after.append(lambda: self._execute(action_id))
 
     def _cancel_pending(self, c: Ctx) -> None:
+        """Cancel the question the bot is waiting on and every card waiting for confirmation, and say which."""
+        question = self._question_text(c, self._get_state(c))
         self._set_state(c, None)
-        pending = c.s.exec(select(Action).where(Action.initiator_id == c.user.id, col(Action.status).in_(AWAITING))).all()
+        pending = c.s.exec(select(Action).where(Action.initiator_id == c.user.id, col(Action.status).in_(AWAITING))
+                           .order_by(col(Action.created_at))).all()
+        done: list[str] = [question] if question else []
         for a in pending:
             a.status, a.result = "cancelled", "by_user"
             self._close_challenges(c, a.id)
             c.replies.extend(self._edit_or_send(c.s, f"card:{a.id}", None, t(c.lang, "Cancelled: nothing was done.")))
-        c.say(t(c.lang, "Cancelled {n} pending action(s).", n=len(pending)) if pending else t(c.lang, "Nothing to cancel."))
+            done.append(describe(json.loads(a.payload), c.lang).splitlines()[0])
+        if not done:
+            c.say(t(c.lang, "Nothing to cancel."))
+            return
+        c.say(t(c.lang, "Cancelled, nothing was done:") + "\n" + "\n".join(f"• {line}" for line in done))
+
+    def _question_text(self, c: Ctx, state: dict[str, Any] | None) -> str | None:
+        """What the pending question was about, in words (None for a PIN question: its card is named instead)."""
+        kind = (state or {}).get("await")
+        if kind in ("pin_new", "pin_repeat"):
+            return t(c.lang, "choosing your PIN")
+        if kind == "totp_enrol":
+            return t(c.lang, "setting up one-time codes")
+        if kind == "slot" and state is not None:
+            saved = state.get("intent") or {}
+            verb = {"send": t(c.lang, "send"), "request": t(c.lang, "request"), "split": t(c.lang, "split"),
+                    "deposit": t(c.lang, "top up"), "withdraw": t(c.lang, "withdraw")}.get(str(saved.get("intent")), "")
+            if state.get("slot") == "amount":
+                return t(c.lang, "the question \"How much?\" ({what})", what=verb)
+            return t(c.lang, "the question \"To whom?\" ({what})", what=verb)
+        return None
 
     # ------------------------------------------------------------------ execution (after commit)
 
@@ -1341,8 +1551,7 @@ class Engine:
                 buttons = ((Button(commands.labels(lang)["confirm"], data=retry),),)
                 text += "\n" + t(lang, "Put it right, then press Confirm to try again.")
             replies += self._edit_or_send(s, f"card:{a.id}", a.card_chat_id, text, buttons)
-            if user.private_chat_id and user.private_chat_id != a.card_chat_id:
-                replies.append(Reply(ReplyKind.message, user.private_chat_id, text))
+            replies += self._outcome_message(s, a, user, text, buttons)
             return replies
         kind = a.kind
         if kind == "send" and (payload.get("recurrence") or payload.get("when")):
@@ -1353,7 +1562,9 @@ class Engine:
         elif kind in ("buy", "sell"):
             from bot import trading
 
-            return trading.after_order(self, s, a, user, payload, outcome, now)
+            replies = trading.after_order(self, s, a, user, payload, outcome, now)
+            shown = next((r.text for r in replies if r.kind in (ReplyKind.edit, ReplyKind.message)), None)
+            return replies + (self._outcome_message(s, a, user, shown) if shown else [])
         else:
             done = t(lang, "Done ✅") + "\n" + summary
             if kind == "send":
@@ -1362,9 +1573,19 @@ class Engine:
             if kind == "pay_request":
                 replies += self._request_paid(s, payload, now)
         replies += self._edit_or_send(s, f"card:{a.id}", a.card_chat_id, done)
-        if user.private_chat_id and user.private_chat_id != a.card_chat_id:
-            replies.append(Reply(ReplyKind.message, user.private_chat_id, done))
+        replies += self._outcome_message(s, a, user, done)
         return replies
+
+    def _outcome_message(self, s: Session, a: Action, user: User, text: str,
+                         buttons: tuple[tuple[Button, ...], ...] = ()) -> list[Reply]:
+        """The outcome as a new message in the person's private chat, where they gave the PIN: the card it
+        edits may be far up the chat, or in a group (whose card edit the group sees)."""
+        if not user.private_chat_id:
+            return []
+        sent = self._sent(s, f"card:{a.id}")
+        if sent is None and a.card_chat_id == user.private_chat_id:
+            return []  # the card was never shown, so _edit_or_send has just sent the outcome as a new message
+        return [Reply(ReplyKind.message, user.private_chat_id, text, buttons)]
 
     def _reason(self, code: str, lang: str) -> str:
         """Why it was not done, as a sentence (bot/reasons.py has one for every code; never the code itself)."""

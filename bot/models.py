@@ -269,3 +269,17 @@ class FillRow(SQLModel, table=True):
     fee: int
     currency: str
     at: datetime
+
+
+class AdminAct(SQLModel, table=True):
+    """Every /admin command given: who, what, on whom, when, and what came of it (written with the change)."""
+
+    __tablename__ = "bot_admin_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    operator_id: int = Field(foreign_key="bot_users.id", index=True)
+    verb: str
+    target_id: int | None = Field(default=None, foreign_key="bot_users.id")
+    command: str = Field(sa_column=Column(Text, nullable=False))  # the arguments as written
+    result: str  # "ok", or "refused: <why>"

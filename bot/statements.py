@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from ledger.money import from_minor
+
+
+def file_tag(handle: str | None, user_id: int) -> str:
+    """Whose file it is, for file names: `alice-7` (handle and id: handles change hands, ids do not), `user-7`
+    without a handle. A handle keeps only [a-z0-9_], so the tag never has a '-' of its own and two users' tags differ."""
+    clean = re.sub(r"[^a-z0-9_]", "_", (handle or "").lower())
+    return f"{clean}-{user_id}" if clean else f"user-{user_id}"
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:

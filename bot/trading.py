@@ -27,6 +27,7 @@ from bot.directory import owner_of
 from bot.events import Attachment, Reply, ReplyKind
 from bot.i18n import fmt_money, fmt_number, t
 from bot.models import FillRow, OrderRow, User
+from bot.statements import file_tag
 from ledger import AccountFlag, TransferFlag, TransferSpec, from_minor, to_minor
 
 if TYPE_CHECKING:
@@ -518,7 +519,7 @@ def show_portfolio(engine: Engine, c: Ctx) -> None:
         lines.append(t(c.lang, "Realised on {symbol}: {amount}", symbol=r["symbol"],
                        amount=fmt_money(r["realised"].quantize(CENT), r["currency"], c.lang)))
     png = portfolio_chart(engine, uid, live, c.now, c.lang, c.user.name or f"@{c.user.handle}")
-    c.say("\n".join(lines), photo=Attachment(f"portfolio-{c.now.strftime('%Y-%m-%d')}.png", png, "image/png"))
+    c.say("\n".join(lines), photo=Attachment(f"portfolio-{file_tag(c.user.handle, uid)}-{c.now.strftime('%Y-%m-%d')}.png", png, "image/png"))
 
 
 def portfolio_chart(engine: Engine, user_id: int, live: list[dict[str, Any]], now: datetime, lang: str, owner: str) -> bytes:

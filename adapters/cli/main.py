@@ -73,8 +73,8 @@ def _local_world(settings: Any, *, simulated_clock: bool) -> Any:
     from ledger import create_engine
 
     db = create_engine(settings.database_url)
-    world = LocalWorld(None, db, Path(settings.output_dir))
-    clock = world.now if simulated_clock else None
+    world = LocalWorld(None, db, Path(settings.output_dir), live=not simulated_clock)
+    clock = world.now  # the terminal chat's clock is live, and /advance moves it on as simulate's does
     broker = _broker(settings, db, clock)
     world.engine = build_engine(settings, messenger="local", clock=clock, funding=SandboxFunding(), broker=broker, db=db)
     return world

@@ -7,10 +7,13 @@ import sys
 from typing import TextIO
 
 from adapters.local.world import LocalWorld, parse_duration
+from bot.i18n import fmt_datetime, normalize_lang, t
 
-BANNER = """finbot terminal chat. You are @{user} in your private chat with the bot.
+
+def _banner(lang: str, user: str, out: object) -> str:
+    return t(lang, """finbot terminal chat. You are @{user} in your private chat with the bot.
   /as NAME        become another person (e.g. /as bob)
-  /group NAME     talk in the group chat NAME (e.g. /group trip); /dm goes back to the private chat
+  /group NAME     talk in the group chat NAME (e.g. /group trip); /dm goes back to the private chat; /where says where you are
   /press LABEL    press a button on the newest card (e.g. /press Confirm, /press #2)
   /reply NAME TEXT reply to NAME's newest message
   /advance PT25H  move the clock on (ISO 8601 duration) and run due work
@@ -22,19 +25,45 @@ First three things to type:
   1. /start
   2. /pin            then a PIN of 4 to 8 digits, twice (e.g. 4826)
   3. top up $100     then /press Confirm, and your PIN
-"""
+""", user=user, out=out)
 
 
-def _show(world: LocalWorld, items: list[dict[str, object]], out: TextIO) -> None:
+def _lang(world: LocalWorld, user: str) -> str:
+    """The language the bot speaks with `user` (their /lang, else their client's, else the default)."""
+    from sqlmodel import Session, select
+
+    from bot.models import User
+
+    with Session(world.db) as s:
+        row = s.exec(select(User).where(User.handle == user.lower())).first()
+    if row is not None:
+        return row.lang
+    return normalize_lang(world.user_lang(user), world.engine.settings.default_language if world.engine else "en")
+
+
+def _where(lang: str, user: str, chat: str) -> str:
+    if chat == "dm":
+        return t(lang, "You are @{user}, in your private chat with the bot.", user=user)
+    return t(lang, "You are @{user}, in the group {group}: everyone in it sees what you write. /dm goes back to your private chat.",
+             user=user, group=chat[2:])
+
+
+def _is_link(world: LocalWorld, user: str, chat: str, label: str) -> bool:
+    """Whether the button a /press names opens the private chat (a deep link) rather than answering here."""
+    found = world.find_button(world.chat(user, chat).chat_id, label)
+    return bool(found and found[1].get("start"))
+
+
+def _show(world: LocalWorld, items: list[dict[str, object]], out: TextIO, lang: str = "en") -> None:
     for item in items:
         where = str(item["chat"])
-        head = "✎ edited" if item.get("edit") else ("! notice" if item.get("notice") else "bot")
+        head = t(lang, "✎ edited") if item.get("edit") else (t(lang, "! notice") if item.get("notice") else "bot")
         out.write(f"  [{where}] {head}:\n")
         for line in str(item.get("text", "")).splitlines():
             out.write(f"      {line}\n")
         for key in ("photo", "document"):
             if item.get(key):
-                out.write(f"      📎 saved {world.output_dir / str(item[key])}\n")
+                out.write("      " + t(lang, "📎 saved {path}", path=world.output_dir / str(item[key])) + "\n")
         buttons = item.get("buttons") or []
         if buttons:
             out.write("      " + "  ".join(f"[{b}]" for row in buttons for b in row) + "\n")  # type: ignore[union-attr]
@@ -44,7 +73,7 @@ def _show(world: LocalWorld, items: list[dict[str, object]], out: TextIO) -> Non
 def run_chat(world: LocalWorld, user: str = "alice", inp: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
     """Read lines until /quit or end of input."""
     chat = "dm"
-    out.write(BANNER.format(user=user, out=world.output_dir))
+    out.write(_banner(_lang(world, user), user, world.output_dir))
     while True:
         out.write(f"{user}@{chat}> ")
         out.flush()
@@ -55,37 +84,53 @@ def run_chat(world: LocalWorld, user: str = "alice", inp: TextIO = sys.stdin, ou
         text = line.strip()
         if not text:
             continue
+        lang = _lang(world, user)
+        word, _, rest = text.partition(" ")
+        rest = rest.strip()
         try:
             if text in ("/quit", "/exit"):
                 return
-            if text.startswith("/as "):
-                user = text[4:].strip().lstrip("@") or user
-                chat = "dm"
-                out.write(f"  you are now @{user}, in your private chat\n")
-                continue
-            if text.startswith("/group "):
-                chat = "g:" + text[7:].strip()
-                continue
-            if text == "/dm":
-                chat = "dm"
-                continue
-            if text.startswith("/press "):
-                got = world.press(user, chat, text[7:].strip())
-                if got is None:
-                    out.write("  (no such button on the newest card here)\n")
-                else:
-                    _show(world, world.render(got, presser=user), out)
-                continue
-            if text.startswith("/reply "):
-                parts = shlex.split(text[7:])
-                if len(parts) < 2:
-                    out.write("  usage: /reply NAME TEXT\n")
+            if word == "/as":
+                if not rest:
+                    out.write("  " + t(lang, "usage: /as NAME") + "\n")
                     continue
-                _show(world, world.render(world.say(user, chat, " ".join(parts[1:]), reply_to=parts[0])), out)
+                user, chat = rest.lstrip("@"), "dm"
+                out.write("  " + _where(_lang(world, user), user, chat) + "\n")
                 continue
-            if text.startswith("/advance "):
-                _show(world, world.render(world.advance(parse_duration(text[9:]))), out)
+            if word in ("/group", "/dm", "/where"):
+                if word == "/dm":
+                    chat = "dm"
+                elif word == "/group" and rest:
+                    chat = "g:" + (rest[2:] if rest.startswith("g:") else rest).strip()
+                out.write("  " + _where(lang, user, chat) + "\n")
                 continue
-            _show(world, world.render(world.say(user, chat, text)), out)
+            if word == "/press":
+                link = _is_link(world, user, chat, rest)
+                got = world.press(user, chat, rest)
+                if got is None:
+                    out.write("  " + t(lang, "(no such button on the newest card here)") + "\n")
+                else:
+                    _show(world, world.render(got, presser=user), out, lang)
+                    if link and chat != "dm":  # a link into the private chat takes you there, as the messenger does
+                        chat = "dm"
+                        out.write("  " + _where(_lang(world, user), user, chat) + "\n")
+                continue
+            if word == "/reply":
+                parts = shlex.split(rest)
+                if len(parts) < 2:
+                    out.write("  " + t(lang, "usage: /reply NAME TEXT") + "\n")
+                    continue
+                _show(world, world.render(world.say(user, chat, " ".join(parts[1:]), reply_to=parts[0])), out, lang)
+                continue
+            if word == "/advance":
+                if not rest:
+                    out.write("  " + t(lang, "usage: /advance PT25H (an ISO 8601 duration: P1D, PT30M, P1W)") + "\n")
+                    continue
+                duration = parse_duration(rest)
+                shown = world.render(world.advance(duration))
+                out.write("  " + t(lang, "The clock is now {time}.", time=fmt_datetime(world.now(), lang)) + "\n")
+                _show(world, shown, out, lang)
+                continue
+            _show(world, world.render(world.say(user, chat, text)), out, _lang(world, user))
         except ValueError as exc:
             out.write(f"  {exc}\n")

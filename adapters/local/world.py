@@ -78,11 +78,13 @@ class Shown:
 class LocalWorld:
     """The local messenger's state in the same database as the engine, so runs continue one world."""
 
-    def __init__(self, engine: Engine | None, db: sa.Engine, output_dir: Path) -> None:
+    def __init__(self, engine: Engine | None, db: sa.Engine, output_dir: Path, *, live: bool = False) -> None:
         self.engine: Engine = engine  # type: ignore[assignment]  # set by the caller when built later
         self.db = db
         self.output_dir = output_dir
+        self.live = live  # the terminal chat: real time, plus however far /advance has moved it on
         self._now: datetime | None = None
+        self._offset: float | None = None
         metadata.create_all(db, checkfirst=True)
 
     # --- persistent bits -----------------------------------------------------------------
@@ -98,7 +100,12 @@ class LocalWorld:
                 conn.execute(sa.insert(state).values(key=key, value=value))
 
     def now(self) -> datetime:
-        """The world's clock: stored in the database so later runs go on from it."""
+        """The world's clock: stored in the database so later runs go on from it (live: the real time plus the
+        stored offset that `advance` adds to)."""
+        if self.live:
+            if self._offset is None:
+                self._offset = float(self.get("live_offset") or 0)
+            return datetime.now(UTC) + timedelta(seconds=self._offset)
         if self._now is None:
             raw = self.get("clock")
             if not raw:
@@ -196,26 +203,30 @@ class LocalWorld:
         ev = Event(self.event_id(), ch, people[0], self.now(), members=people)
         return self.engine.handle(ev)
 
+    def find_button(self, chat_id: str, label: str) -> tuple[str, dict[str, Any]] | None:
+        """The message and button a press of `label` ('#2': the second button) in the chat would press."""
+        by_position = label.startswith("#") and label[1:].isdigit()
+        found = self.newest_with_buttons(chat_id, None if by_position else label)
+        if found is None:
+            return None
+        seq, rows = found
+        flat = [b for row in rows for b in row]
+        if by_position:
+            idx = int(label[1:]) - 1
+            return (seq, flat[idx]) if 0 <= idx < len(flat) else None
+        want = _norm_label(label)
+        button = next((b for b in flat if _norm_label(b["label"]) == want), None)
+        return (seq, button) if button is not None else None
+
     def press(self, user: str, chat: str, label: str, *, lang: str | None = None) -> list[Reply] | None:
         """Press the button with that label on the newest message in the chat that has one ('#2': the second
         button of the newest message with buttons); None when nothing matches."""
         person = self.person(user, lang)
         ch = self.chat(user, chat)
-        by_position = label.startswith("#") and label[1:].isdigit()
-        found = self.newest_with_buttons(ch.chat_id, None if by_position else label)
+        found = self.find_button(ch.chat_id, label)
         if found is None:
             return None
-        seq, rows = found
-        flat = [b for row in rows for b in row]
-        button = None
-        if by_position:
-            idx = int(label[1:]) - 1
-            button = flat[idx] if 0 <= idx < len(flat) else None
-        else:
-            want = _norm_label(label)
-            button = next((b for b in flat if _norm_label(b["label"]) == want), None)
-        if button is None:
-            return None
+        seq, button = found
         if button.get("data"):
             ev = Event(self.event_id(), ch, person, self.now(), press=Press(f"press-{self.next_id('press_seq')}", button["data"], seq))
             return self.engine.handle(ev)
@@ -224,7 +235,12 @@ class LocalWorld:
         return []
 
     def advance(self, duration: timedelta) -> list[Reply]:
-        self.set_now(self.now() + duration)
+        """Move the clock on and run due work (schedules, expiries, escrow returns, fills), as `simulate` does."""
+        if self.live:
+            self._offset = float(self.get("live_offset") or 0) + duration.total_seconds()
+            self.put("live_offset", str(self._offset))
+        else:
+            self.set_now(self.now() + duration)
         return self.engine.tick()
 
     # --- rendering -----------------------------------------------------------------------

@@ -32,7 +32,9 @@ BOT_DIR = LOCALE_DIR.parent
 ROOT = BOT_DIR.parent
 TEMPLATE = LOCALE_DIR / "finbot.pot"
 LANGS = ("nb", "fr")
-KEYWORDS = {"t": (2,)}
+KEYWORDS = {"t": (2,), "tn": (2, 3)}
+# adapters whose own words people read (the terminal chat) take their messages from the same catalogues
+EXTRA_DIRS = (ROOT / "adapters" / "local",)
 
 # msgids that reach t() through a variable: statuses of actions, payment requests and orders
 # (an order status is shown with "_" replaced by a space).
@@ -76,14 +78,19 @@ def extract(bot_dir: Path = BOT_DIR) -> Catalog:
     template = Catalog(project="finbot", version="0.1.0", header_comment=HEADER.format(what="template"),
                        fuzzy=False, charset="utf-8")
     template.msgid_bugs_address = ""
-    prefix = bot_dir.name
-    for filename, lineno, message, comments, context in extract_from_dir(
-        bot_dir, method_map=[("**.py", "python")], keywords=KEYWORDS,
-        comment_tags=("i18n:",), strip_comment_tags=True, directory_filter=_scan_dir,
-    ):
-        if not isinstance(message, str) or not message:
-            continue
-        template.add(message, None, [(f"{prefix}/{filename}", lineno)], auto_comments=comments, context=context)
+    dirs = [bot_dir] + ([d for d in EXTRA_DIRS if d.is_dir()] if bot_dir == BOT_DIR else [])
+    for source in dirs:
+        prefix = source.relative_to(ROOT).as_posix() if source.is_relative_to(ROOT) else source.name
+        for filename, lineno, message, comments, context in extract_from_dir(
+            source, method_map=[("**.py", "python")], keywords=KEYWORDS,
+            comment_tags=("i18n:",), strip_comment_tags=True, directory_filter=_scan_dir,
+        ):
+            if isinstance(message, tuple):  # tn(lang, singular, plural, n): a message with plural forms
+                if len(message) != 2 or not all(isinstance(m, str) and m for m in message):
+                    continue
+            elif not isinstance(message, str) or not message:
+                continue
+            template.add(message, None, [(f"{prefix}/{filename}", lineno)], auto_comments=comments, context=context)
     for msgid, note in DYNAMIC_MSGIDS.items():
         if msgid not in template:
             template.add(msgid, None, auto_comments=[f"{note}; passed to t() at run time"])
@@ -126,8 +133,9 @@ def missing(template: Catalog, catalog: Catalog) -> list[str]:
         if not msg.id:
             continue
         have = catalog.get(msg.id, msg.context)
-        if have is None or not have.string or have.fuzzy:
-            out.append(str(msg.id))
+        forms = have.string if have is not None and isinstance(have.string, tuple | list) else (have.string if have else "",)
+        if have is None or not all(forms) or have.fuzzy or isinstance(msg.id, tuple) != isinstance(have.id, tuple):
+            out.append(str(msg.id[0] if isinstance(msg.id, tuple) else msg.id))
     return out
 
 

@@ -164,10 +164,11 @@ def test_five_wrong_pins_lock_stepup(world: LocalWorld) -> None:
 def test_insufficient_funds_refused(world: LocalWorld) -> None:
     onboard(world, "alice", topup="$10")
     onboard(world, "bob")
-    world.render(world.say("alice", "dm", "send $20 to @bob"))
-    world.render(world.press("alice", "dm", "Confirm") or [])
-    shown = world.render(world.say("alice", "dm", "1234"))
-    assert "not enough" in texts(shown).lower()
+    card = world.render(world.say("alice", "dm", "send $20 to @bob"))
+    assert "not enough" in texts(card).lower()  # said on the card, before any step-up (issue 10)
+    pressed = world.render(world.press("alice", "dm", "Confirm") or [])
+    assert "not enough" in texts(pressed).lower() and "PIN" not in texts(pressed)
+    world.render(world.say("alice", "dm", "1234"))
     assert balance(world, "alice") == 1000 and balance(world, "bob") == 0
 
 

@@ -12,6 +12,22 @@ from ledger import ResultCode
 from tests.bot.test_engine import balance, onboard, texts
 
 
+def _spend_elsewhere(w: LocalWorld, name: str, minor: int) -> None:
+    """Money leaves the wallet between the PIN prompt and the PIN (another device): execution then fails
+    (funds are checked before step-up since issue 10, so a card short from the start never gets this far)."""
+    from bot.directory import owner_of
+    from bot.models import User
+    from ledger import TransferSpec
+
+    with Session(w.db) as s:
+        uid = s.exec(select(User).where(User.handle == name)).one().id
+    led = w.engine.ledger
+    wallet = led.find_account(owner_of(uid or 0), "USD")
+    assert wallet is not None
+    assert led.create_transfer(TransferSpec(id=f"elsewhere:{name}:{minor}", debit_account_id=wallet.id,
+                                            credit_account_id=led.system_account("payouts", "USD").id, amount=minor)).ok
+
+
 def _topup(w: LocalWorld, name: str, amount: str, pin: str = "1234") -> None:
     w.render(w.say(name, "dm", f"top up {amount}"))
     w.render(w.press(name, "dm", "Confirm") or [])
@@ -20,10 +36,11 @@ def _topup(w: LocalWorld, name: str, amount: str, pin: str = "1234") -> None:
 
 def test_a_request_whose_payment_failed_is_payable_after_a_top_up(world: LocalWorld) -> None:
     onboard(world, "alice")
-    onboard(world, "bob", pin="5555", topup="$10")
+    onboard(world, "bob", pin="5555", topup="$50")
     world.render(world.say("alice", "dm", "request $40 from @bob"))
     world.render(world.press("alice", "dm", "Confirm") or [])
     world.render(world.press("bob", "dm", "Pay") or [], presser="bob")
+    _spend_elsewhere(world, "bob", 4000)
     failed = world.render(world.say("bob", "dm", "5555"))
     assert "not enough" in texts(failed).lower()
     assert balance(world, "alice") == 0
@@ -39,10 +56,11 @@ def test_a_request_whose_payment_failed_is_payable_after_a_top_up(world: LocalWo
 
 
 def test_a_failed_card_can_be_confirmed_again_as_a_new_attempt(world: LocalWorld) -> None:
-    onboard(world, "alice", topup="$10")
+    onboard(world, "alice", topup="$35")
     onboard(world, "bob")
     world.render(world.say("alice", "dm", "send $25 to @bob"))
     world.render(world.press("alice", "dm", "Confirm") or [])
+    _spend_elsewhere(world, "alice", 2500)
     failed = world.render(world.say("alice", "dm", "1234"))
     assert "not enough" in texts(failed).lower()
     assert "_" not in texts(failed)

@@ -9,7 +9,7 @@ import pytest
 from babel.messages.catalog import Catalog
 
 from bot import commands
-from bot.i18n import fmt_money, t
+from bot.i18n import fmt_money, t, tn
 from bot.locale import extract as ex
 
 LANGS = ("nb", "fr")
@@ -46,14 +46,20 @@ def test_translations_keep_the_placeholders(lang: str, catalogs: dict[str, Catal
     for msg in catalogs[lang]:
         if not msg.id or not msg.string:
             continue
-        msgid, text = str(msg.id), str(msg.string)
-        try:
-            same = ex.placeholders(text) == ex.placeholders(msgid)
-            text.format(**{name: "x" for name in ex.placeholders(msgid)})
-        except (ValueError, KeyError, IndexError):
-            same = False
-        if not same:
-            wrong.append(f"  {msgid!r} -> {text!r}")
+        if isinstance(msg.id, tuple):  # plural forms: each may leave out {n} ("ett forsøk"), but nothing else
+            msgid, forms, wanted = str(msg.id[1]), [str(f) for f in msg.string], ex.placeholders(str(msg.id[1]))
+            allowed = [wanted, wanted - {"n"}]
+        else:
+            msgid, forms, wanted = str(msg.id), [str(msg.string)], ex.placeholders(str(msg.id))
+            allowed = [wanted]
+        for text in forms:
+            try:
+                same = ex.placeholders(text) in allowed
+                text.format(**{name: "x" for name in wanted})
+            except (ValueError, KeyError, IndexError):
+                same = False
+            if not same:
+                wrong.append(f"  {msgid!r} -> {text!r}")
     assert not wrong, f"placeholders differ in bot/locale/{lang}.po:\n" + "\n".join(wrong)
 
 
@@ -72,8 +78,10 @@ def test_formatted_messages_render_with_values() -> None:
     eur = fmt_money(Decimal("20"), "EUR", "fr")
     assert t("nb", "Send {amount} to {who}", amount=nok, who="@anna") == f"Send {nok} til @anna"
     assert t("fr", "Send {amount} to {who}", amount=eur, who="@anna") == f"Envoyer {eur} à @anna"
-    assert t("fr", "Wrong PIN. {n} tries left.", n=2) == "Code PIN incorrect. Il vous reste 2 essai(s)."
-    assert t("en", "Wrong PIN. {n} tries left.", n=2) == "Wrong PIN. 2 tries left."
+    assert tn("fr", "Wrong PIN. {n} try left.", "Wrong PIN. {n} tries left.", 2) == "Code PIN incorrect. Il vous reste 2 essais."
+    assert tn("fr", "Wrong PIN. {n} try left.", "Wrong PIN. {n} tries left.", 1) == "Code PIN incorrect. Il vous reste 1 essai."
+    assert tn("en", "Wrong PIN. {n} try left.", "Wrong PIN. {n} tries left.", 2) == "Wrong PIN. 2 tries left."
+    assert tn("en", "Wrong PIN. {n} try left.", "Wrong PIN. {n} tries left.", 1) == "Wrong PIN. 1 try left."
     assert t("nb", "executed") == "utført"
 
 
@@ -84,6 +92,21 @@ def test_the_menu_and_help_are_translated() -> None:
             assert text and text != english[name], (lang, name)
     assert "send 200 kr til @anna" in commands.help_text("nb")
     assert "envoie 20 € à @anna" in commands.help_text("fr")
+
+
+def test_plural_msgids_are_extracted_and_need_every_form(tmp_path: Path) -> None:
+    src = tmp_path / "bot"
+    src.mkdir()
+    (src / "one.py").write_text('from bot.i18n import tn\ntn(lang, "{n} apple", "{n} apples", k)\n')
+    template = ex.extract(src)
+    assert ("{n} apple", "{n} apples") in [m.id for m in template]
+    todo = ex.merge(template, langs=("nb",), locale_dir=tmp_path)
+    assert "{n} apple" in todo["nb"]
+    merged = ex.load("nb", tmp_path)
+    merged.get("{n} apple").string = ("{n} eple", "")
+    assert "{n} apple" in ex.missing(template, merged), "one form missing is missing"
+    merged.get("{n} apple").string = ("{n} eple", "{n} epler")
+    assert "{n} apple" not in ex.missing(template, merged)
 
 
 def test_merge_adds_new_msgids_and_keeps_translations(tmp_path: Path) -> None:
