@@ -67,6 +67,8 @@ class Directory:
             for other in s.exec(select(User).where(User.handle == new, User.id != user.id)).all():
                 other.handle = None
                 self._close_history(s, other.id, now)
+                # their accounts no longer carry the handle: they get their name (for the ledger, after commit)
+                s.info.setdefault("relabelled", []).append((other.id, display(other)))
         self._close_history(s, user.id, now)
         user.handle = new
         if new:

@@ -19,6 +19,7 @@ from bot import commands
 from bot.actions import canonical, describe, digest, money_text, needs_stepup
 from bot.clock import aware
 from bot.config import Settings
+from bot.crash import crash_point
 from bot.directory import Directory, display, owner_of
 from bot.events import Attachment, Button, ChatKind, Event, Reply, ReplyKind
 from bot.execution import Executor, Outcome
@@ -39,6 +40,8 @@ from bot.models import (
     User,
 )
 from bot.policy import Policy, PolicyInput
+from bot.reasons import RETRYABLE
+from bot.reasons import reason as reason_text
 from bot.stepup import PinCheck, PinResult, StepUp, Weak, load_pin_key, weak_pin
 from ledger import Ledger
 from ledger.money import TooPrecise, to_minor
@@ -62,6 +65,11 @@ def intent_from_dict(data: dict[str, Any]) -> Any:
     if fields.get("when"):
         fields["when"] = date.fromisoformat(fields["when"])
     return Intent(**fields)
+
+
+def attempt_id(action_id: str, attempt: int) -> str:
+    """What an attempt's transfer ids derive from: the action's id, then `:try<n>` for attempts after a failure."""
+    return action_id if attempt <= 0 else f"{action_id}:try{attempt}"
 
 
 def press_token() -> str:
@@ -169,6 +177,10 @@ class Engine:
 
     def handle(self, ev: Event) -> list[Reply]:
         """Handle one event exactly once; a redelivered event (same id) returns no replies."""
+        from bot import intake
+
+        refused = intake.has_nul_text(ev)
+        ev = intake.clean(ev)
         now = self.clock()
         ctx: Ctx | None = None
         relabel: list[tuple[int, str]] = []
@@ -186,7 +198,11 @@ class Engine:
                 chat = self.directory.chat_row(s, ev)
                 ctx = Ctx(s=s, ev=ev, user=user, chat=chat, now=now, pins=pins)
                 self._observe(ctx)
-                self._dispatch(ctx)
+                if refused:
+                    ctx.say(t(ctx.lang, "Your message has a hidden control character (a NUL byte) that I can't read, "
+                                        "so I did nothing with it. Please type it again."))
+                else:
+                    self._dispatch(ctx)
                 relabel = list(s.info.get("relabelled", []))
                 s.commit()
         except Exception:
@@ -626,8 +642,11 @@ class Engine:
         parts = arg.split()
         sub = parts[0].lower() if parts else "help"
         if sub == "check":
+            from bot.escrow import reconcile
+
             report = self._ledger(c).check()
-            c.say(("OK: " if report.ok else "PROBLEMS: ") + report.summary + ("\n" + "\n".join(report.problems[:20]) if report.problems else ""))
+            problems = report.problems + reconcile(self.db, self.ledger)
+            c.say(("OK: " if not problems else "PROBLEMS: ") + report.summary + ("\n" + "\n".join(problems[:20]) if problems else ""))
         elif sub == "tier" and len(parts) == 3 and parts[2].isdigit():
             target = self.directory.by_handle(c.s, parts[1])
             if target is None:
@@ -709,7 +728,16 @@ class Engine:
             c.say(t(c.lang, "To whom? Write their @username."))
             return
         if code == "unknown_symbol":
+            if intent.intent in ("buy", "sell"):
+                self._set_state(c, {"await": "slot", "slot": "symbol", "chat": c.ev.chat.chat_id,
+                                    "intent": intent.to_json_dict()})
             c.say(t(c.lang, "I don't know that stock. Try a ticker like AAPL, EQNR or MC."))
+            return
+        if code in ("missing_quantity", "missing_amount") and intent.intent in ("buy", "sell"):
+            self._set_state(c, {"await": "slot", "slot": "quantity", "chat": c.ev.chat.chat_id,
+                                "intent": intent.to_json_dict()})
+            c.say(t(c.lang, "How many shares, or how much money? For example \"buy 2 {symbol}\" or \"buy $100 of {symbol}\".",
+                    symbol=intent.symbol or "AAPL"))
             return
         c.say(t(c.lang, "I'm not sure what you want to do. Try \"send $20 to @anna\" or \"request $20 from @anna\"."))
 
@@ -815,33 +843,41 @@ class Engine:
             c.replies.append(Reply(ReplyKind.delete, c.ev.chat.chat_id, target_message_id=c.ev.message_id))
 
     def _fill_slot(self, c: Ctx, state: dict[str, Any], text: str) -> bool:
-        from intents import parse, parse_amount
+        """Fill the slot the bot asked for with an answer that fits it. A message that is a command of
+        its own replaces the question (False: the caller handles it as new); anything else asks again."""
+        from intents import parse
 
         saved = dict(state["intent"])
-        if state["slot"] == "amount":
-            got = parse_amount(text, saved.get("lang") or c.lang)
-            if got is None:
-                full = parse(text, now=c.now, hint_lang=c.lang, directory=self.instruments)
-                if full.intent != "none":
-                    self._set_state(c, None)
-                    return False
+        slot = state["slot"]
+        if not self._slot_answer(c, slot, text, saved):
+            full = parse(text, now=c.now, hint_lang=c.lang, directory=self.instruments)
+            if full.intent != "none":
+                self._set_state(c, None)
+                c.say(t(c.lang, "OK, I dropped my earlier question."))
+                return False
+            if slot == "amount":
                 c.say(t(c.lang, "Write just the amount, e.g. 20 or 20.50, or /cancel."))
-                return True
-            if got.clarify:
-                c.say(t(c.lang, "I'm not sure about the amount. How much exactly? For example 1000 or 1.50."))
-                return True
-            saved["amount"] = str(got.amount)
-            if got.currency:
-                saved["currency"] = got.currency
-        else:
-            handles = [w.lower() for w in text.replace(",", " ").split() if w.startswith("@") and len(w) > 1]
-            if not handles:
+            elif slot == "recipient":
                 c.say(t(c.lang, "Write their @username, or /cancel."))
-                return True
-            saved["recipients"] = handles
+            elif slot == "symbol":
+                c.say(t(c.lang, "Write just the ticker, e.g. AAPL, or /cancel."))
+            else:
+                c.say(t(c.lang, "Write just the number of shares, e.g. 2, or an amount like $100, or /cancel."))
+            return True
+        if saved.get("clarify") == "ambiguous_answer":
+            c.say(t(c.lang, "I'm not sure about the amount. How much exactly? For example 1000 or 1.50."))
+            return True
         saved["clarify"] = None
         self._set_state(c, None)
         intent = intent_from_dict(saved)
+        if intent.intent in ("buy", "sell"):
+            if intent.symbol is None:
+                self._clarify(c, intent_from_dict({**saved, "clarify": "unknown_symbol"}))
+            elif intent.quantity is None and intent.notional is None and intent.fraction is None:
+                self._clarify(c, intent_from_dict({**saved, "clarify": "missing_quantity"}))
+            else:
+                self._on_intent_obj(c, intent)
+            return True
         if intent.amount is None and intent.intent in ("send", "request", "split", "deposit", "withdraw"):
             self._clarify(c, intent_from_dict({**saved, "clarify": "missing_amount"}))
             return True
@@ -851,10 +887,55 @@ class Engine:
         self._on_intent_obj(c, intent)
         return True
 
+    def _slot_answer(self, c: Ctx, slot: str, text: str, saved: dict[str, Any]) -> bool:
+        """Put `text` into `saved` when it is just an answer to the slot asked for (True), else change nothing."""
+        from intents import parse, parse_amount
+
+        words = text.replace(",", " ").split()
+        if slot == "recipient":
+            handles = [w.lower() for w in words if w.startswith("@") and len(w) > 1]
+            rest = [w for w in words if not w.startswith("@") and w.lower() not in ("and", "og", "et", "&")]
+            if not handles or rest:
+                return False
+            saved["recipients"] = handles
+            return True
+        if slot == "symbol":
+            if len(words) != 1:
+                return False
+            inst = self.instruments.get(words[0].upper()) if self.instruments is not None else None
+            if inst is None:
+                full = parse(text, now=c.now, hint_lang=c.lang, directory=self.instruments)
+                if full.intent != "quote" or not full.symbol:
+                    return False
+                saved["symbol"] = full.symbol
+            else:
+                saved["symbol"] = inst.symbol
+            return True
+        # amount or quantity: a bare amount, nothing that reads as a command of its own
+        if parse(text, now=c.now, hint_lang=c.lang, directory=self.instruments).intent != "none":
+            return False
+        got = parse_amount(text, saved.get("lang") or c.lang)
+        if got is None:
+            return False
+        if got.clarify:
+            saved["clarify"] = "ambiguous_answer"
+            return True
+        if slot == "amount":
+            saved["amount"] = str(got.amount)
+            if got.currency:
+                saved["currency"] = got.currency
+        elif got.currency:
+            saved["notional"], saved["quantity"] = str(got.amount), None
+            saved["currency"] = got.currency
+        else:
+            saved["quantity"] = str(got.amount)
+        return True
+
     def _on_intent_obj(self, c: Ctx, intent: Any) -> None:
         handler = {
             "send": self._intent_send, "request": self._intent_request, "split": self._intent_split,
             "deposit": self._intent_deposit, "withdraw": self._intent_withdraw,
+            "buy": self._intent_trade, "sell": self._intent_trade,
         }.get(intent.intent)
         if handler is not None:
             handler(c, intent)
@@ -889,15 +970,16 @@ class Engine:
             return None
         return minor
 
-    def _limit_ok(self, c: Ctx, minor: int, currency: str) -> bool:
-        limit = self.settings.kyc_tier0_limit if c.user.kyc_tier <= 0 else self.settings.kyc_tier1_limit
-        if c.user.kyc_tier >= 2:
+    def _limit_ok(self, c: Ctx, kind: str, payload: dict[str, Any]) -> bool:
+        """True when the action is within the initiator's per-payment limit; else says so (every road asks this)."""
+        from bot.limits import over_limit
+
+        cap = over_limit(self.settings, c.user.kyc_tier, kind, payload)
+        if cap is None:
             return True
-        if minor > to_minor(limit, currency):
-            c.say(t(c.lang, "That is above your limit of {limit} per payment. An operator can raise your tier.",
-                    limit=money_text(to_minor(limit, currency), currency, c.lang)))
-            return False
-        return True
+        c.say(t(c.lang, "That is above your limit of {limit} per payment. An operator can raise your tier.",
+                limit=money_text(cap, payload["currency"], c.lang)))
+        return False
 
     def _resolve(self, c: Ctx, recipients: tuple[str, ...]) -> list[dict[str, Any]] | None:
         """Recipients as legs: a known user's id, or a handle whose money waits in escrow."""
@@ -953,8 +1035,6 @@ class Engine:
         if got is None:
             return
         cur, minor, legs = got
-        if not self._limit_ok(c, minor * len(legs), cur):
-            return
         for leg in legs:
             leg["amount"] = minor
         payload: dict[str, Any] = {"kind": "send", "currency": cur, "legs": legs, "note": intent.note, "fee": 0,
@@ -992,14 +1072,14 @@ class Engine:
     def _intent_deposit(self, c: Ctx, intent: Any) -> None:
         cur = self._currency(c, intent)
         minor = self._minor(c, intent.amount, cur)
-        if minor is None or not self._limit_ok(c, minor, cur):
+        if minor is None:
             return
         self._propose(c, "deposit", {"kind": "deposit", "currency": cur, "amount": minor, "fee": 0, "from_user": c.user.id})
 
     def _intent_withdraw(self, c: Ctx, intent: Any) -> None:
         cur = self._currency(c, intent)
         minor = self._minor(c, intent.amount, cur)
-        if minor is None or not self._limit_ok(c, minor, cur):
+        if minor is None:
             return
         self._propose(c, "withdraw", {"kind": "withdraw", "currency": cur, "amount": minor, "fee": 0, "from_user": c.user.id})
 
@@ -1087,6 +1167,8 @@ class Engine:
         action_id = self._action_id(c, c.ev.message_id or c.ev.event_id)
         if c.s.get(Action, action_id) is not None:
             return
+        if not self._limit_ok(c, kind, payload):
+            return
         payload.setdefault("from_label", display(c.user))
         body = canonical(payload)
         a = Action(id=action_id, kind=kind, initiator_id=c.user.id or 0, messenger=c.ev.chat.messenger,
@@ -1162,10 +1244,24 @@ class Engine:
             else:
                 c.answer(t(c.lang, "Too late to cancel: it is {status}.", status=t(c.lang, a.status)))
             return
+        if tok.choice == "retry":
+            self._retry(c, a)
+            return
         if tok.choice == "confirm":
             if not via_link:
                 c.answer(t(c.lang, "Confirmed. Check our private chat."), alert=False) if not c.private else c.answer(t(c.lang, "Confirmed."), alert=False)
             self._confirm(c, a)
+
+    def _retry(self, c: Ctx, a: Action) -> None:
+        """A failed card confirmed again: a new attempt (transfer ids of its own), with its own step-up."""
+        if a.status != "failed" or a.kind not in ("send", "deposit", "withdraw"):
+            c.answer(t(c.lang, "This card is already {status}.", status=t(c.lang, a.status)))
+            return
+        a.attempt += 1
+        a.status, a.result, a.done_at = "awaiting_confirm", None, None
+        a.expires_at = c.now + self.ttl
+        c.answer(t(c.lang, "Trying again."), alert=False)
+        self._confirm(c, a)
 
     KEYPAD = (("1", "2", "3"), ("4", "5", "6"), ("7", "8", "9"), ("⌫", "0", "OK"))
 
@@ -1460,6 +1556,7 @@ class Engine:
                 return []
             payload = json.loads(a.payload)
             kind = a.kind
+            run_id = attempt_id(a.id, a.attempt)
             s.rollback()
         if kind == "send" and (payload.get("recurrence") or payload.get("when")):
             outcome = Outcome(True, "scheduled")
@@ -1470,7 +1567,8 @@ class Engine:
 
             outcome = trading.execute_order(self, action_id, payload)
         else:
-            outcome = self.executor.run(action_id, kind, payload)
+            outcome = self.executor.run(run_id, kind, payload)
+            crash_point("after_ledger_commit")
         return self._record(action_id, payload, outcome, kind)
 
     def _record(self, action_id: str, payload: dict[str, Any], outcome: Outcome, kind: str | None = None) -> list[Reply]:
@@ -1498,7 +1596,13 @@ class Engine:
         if not outcome.ok:
             reason = self._reason(outcome.code, lang)
             text = t(lang, "Not done: {reason}", reason=reason) + "\n" + summary
-            replies += self._edit_or_send(s, f"card:{a.id}", a.card_chat_id, text)
+            buttons: tuple[tuple[Button, ...], ...] = ()
+            if a.kind in ("send", "deposit", "withdraw") and outcome.code in RETRYABLE:
+                retry = self._raw_token(s, "retry", action_id=a.id, allowed=user.id, now=now, single_use=True,
+                                        lifetime=self.ttl)
+                buttons = ((Button(commands.labels(lang)["confirm"], data=retry),),)
+                text += "\n" + t(lang, "Put it right, then press Confirm to try again.")
+            replies += self._edit_or_send(s, f"card:{a.id}", a.card_chat_id, text, buttons)
             if user.private_chat_id and user.private_chat_id != a.card_chat_id:
                 replies.append(Reply(ReplyKind.message, user.private_chat_id, text))
             return replies
@@ -1515,7 +1619,7 @@ class Engine:
         else:
             done = t(lang, "Done ✅") + "\n" + summary
             if kind == "send":
-                self._record_escrow(s, a.id, user.id or 0, payload, now)
+                self._record_escrow(s, attempt_id(a.id, a.attempt), user.id or 0, payload, now)
                 replies += self._notify_recipients(s, user, payload)
             if kind == "pay_request":
                 replies += self._request_paid(s, payload, now)
@@ -1525,13 +1629,8 @@ class Engine:
         return replies
 
     def _reason(self, code: str, lang: str) -> str:
-        return {
-            "exceeds_credits": t(lang, "not enough money in your wallet. Top up first, e.g. \"top up $50\"."),
-            "insufficient_funds": t(lang, "not enough money in your wallet. Top up first, e.g. \"top up $50\"."),
-            "funding_declined": t(lang, "the funding source declined it."),
-            "insufficient_buying_power": t(lang, "not enough cash for this order."),
-            "no_position": t(lang, "you don't hold enough of it."),
-        }.get(code, code.replace("_", " "))
+        """Why it was not done, as a sentence (bot/reasons.py has one for every code; never the code itself)."""
+        return reason_text(code, lang)
 
     def _notify_recipients(self, s: Session, sender: User, payload: dict[str, Any]) -> list[Reply]:
         out: list[Reply] = []
@@ -1675,14 +1774,19 @@ class Engine:
         payload = {"kind": "pay_request", "currency": req.currency, "amount": req.amount, "request_id": req.id,
                    "to_user": requester.id, "to_label": display(requester), "note": req.note, "fee": 0, "from_user": c.user.id,
                    "from_label": display(c.user)}
+        if (a is None or a.status not in AWAITING) and not self._limit_ok(c, "pay_request", payload):
+            return
         if a is None or a.status in ("cancelled", "expired", "failed"):
+            attempt = 0
             if a is not None:
+                attempt = a.attempt + 1  # the failed attempt's transfer ids stay failed: this one has its own
                 c.s.delete(a)
                 c.s.flush()
             body = canonical(payload)
             a = Action(id=action_id, kind="pay_request", initiator_id=c.user.id or 0, messenger=c.ev.chat.messenger,
                        origin_chat_id=c.ev.chat.chat_id, origin_group=False, payload=body, digest=digest(body),
-                       created_at=c.now, expires_at=c.now + self.ttl, card_chat_id=c.user.private_chat_id)
+                       created_at=c.now, expires_at=c.now + self.ttl, card_chat_id=c.user.private_chat_id,
+                       attempt=attempt)
             c.s.add(a)
             c.s.flush()
         if not via_link:
@@ -1733,60 +1837,68 @@ class Engine:
             ledger.set_label(owner, label)
 
     def _claim_escrow(self, c: Ctx) -> None:
+        """Money waiting for this handle: post each hold on to the new user's wallet (bot/escrow.py)."""
+        from bot import escrow
+
         if not c.user.handle:
             return
-        rows = c.s.exec(select(Escrow).where(Escrow.handle == c.user.handle, Escrow.status == "held")).all()
+        rows = c.s.exec(select(Escrow).where(Escrow.handle == c.user.handle, Escrow.status == escrow.HELD)).all()
         if not rows:
             return
-        claims = [(r.id, r.amount, r.currency, r.transfer_id) for r in rows]
+        claims = [(r.id or 0, r.amount, r.currency, r.transfer_id, r.sender_id) for r in rows]
         uid = c.user.id
         assert uid is not None
         ledger = self._ledger(c)
-        from ledger import TransferSpec
-
-        claimed: list[tuple[int, int, str]] = []
-        for eid, amount, cur, _tid in claims:
-            wallet = ledger.open_account(owner_of(uid), cur, "wallet", label=display(c.user))
-            self.executor.forget(uid)
-            escrow = ledger.system_account("escrow", cur)
-            res = ledger.create_transfer(TransferSpec(id=f"escrow:{eid}:claim", debit_account_id=escrow.id,
-                                                      credit_account_id=wallet.id, amount=amount, memo="escrow claim"))
-            if res.ok:
-                claimed.append((eid, amount, cur))
-        for eid, amount, cur in claimed:
-            row = c.s.get(Escrow, eid)
-            if row is not None and row.status == "held":
-                row.status, row.done_at = "claimed", c.now
-                sender = c.s.get(User, row.sender_id)
+        settled: list[tuple[int, int, str, int, str]] = []
+        for eid, amount, cur, tid, sender_id in claims:
+            wallet = self.executor.wallet(uid, cur, display(c.user))
+            fate = escrow.claim(ledger, tid, self.executor.system("escrow", cur), wallet, amount)
+            crash_point("escrow_claim_committed")
+            if fate in (escrow.CLAIMED, escrow.RETURNED):
+                settled.append((eid, amount, cur, sender_id, fate))
+            else:
+                log.error("escrow claim %s: the hold %s is %s", eid, tid, fate)
+        for eid, amount, cur, sender_id, fate in settled:
+            if not escrow.settle(c.s, eid, fate, c.now):
+                continue  # the sweep wrote it (and told whom it concerns)
+            sender = c.s.get(User, sender_id)
+            if fate == escrow.CLAIMED:
                 c.say(t(c.lang, "{who} sent you {amount}. It is in your wallet now.", who=display(sender) if sender else "?",
                         amount=money_text(amount, cur, c.lang)))
+            elif sender is not None and sender.private_chat_id:
+                c.say(t(sender.lang, "@{handle} did not claim {amount} in time, so it is back in your wallet.",
+                        handle=c.user.handle, amount=money_text(amount, cur, sender.lang)), chat_id=sender.private_chat_id)
 
     def _escrow_due(self, now: datetime) -> list[Reply]:
-        from ledger import TransferSpec
+        """Escrow whose days are over: void each hold back to the sender, unless the ledger says it was claimed."""
+        from bot import escrow
 
         replies: list[Reply] = []
         with Session(self.db, expire_on_commit=False) as s:
-            held = s.exec(select(Escrow).where(Escrow.status == "held", col(Escrow.expires_at) <= now)).all()
-            due = [(e.id, e.sender_id, e.amount, e.currency, e.handle) for e in held if (aware(e.expires_at) or now) <= now]
+            held = s.exec(select(Escrow).where(Escrow.status == escrow.HELD, col(Escrow.expires_at) <= now)).all()
+            due = [(e.id or 0, e.sender_id, e.amount, e.currency, e.handle, e.transfer_id)
+                   for e in held if (aware(e.expires_at) or now) <= now]
             s.rollback()
-        for eid, sender_id, amount, cur, handle in due:
-            wallet = self.ledger.open_account(owner_of(sender_id), cur, "wallet")
-            escrow = self.ledger.system_account("escrow", cur)
-            res = self.ledger.create_transfer(TransferSpec(id=f"escrow:{eid}:return", debit_account_id=escrow.id,
-                                                           credit_account_id=wallet.id, amount=amount, memo="escrow return"))
-            if not res.ok:
-                log.error("escrow return %s failed: %s", eid, res.result)
+        for eid, sender_id, amount, cur, handle, tid in due:
+            fate = escrow.give_back(self.ledger, tid)
+            crash_point("escrow_return_committed")
+            if fate not in (escrow.CLAIMED, escrow.RETURNED):
+                log.error("escrow return %s: the hold %s is %s", eid, tid, fate)
                 continue
             with Session(self.db, expire_on_commit=False) as s:
-                row = s.get(Escrow, eid)
-                if row is None or row.status != "held":
-                    continue
-                row.status, row.done_at = "returned", now
+                if not escrow.settle(s, eid, fate, now):
+                    s.rollback()
+                    continue  # the payee's claim wrote it
                 sender = s.get(User, sender_id)
-                if sender is not None and sender.private_chat_id:
+                payee = self.directory.by_handle(s, handle)
+                if fate == escrow.RETURNED and sender is not None and sender.private_chat_id:
                     replies.append(Reply(ReplyKind.message, sender.private_chat_id,
                                          t(sender.lang, "@{handle} did not claim {amount} in time, so it is back in your wallet.",
                                            handle=handle, amount=money_text(amount, cur, sender.lang))))
+                if fate == escrow.CLAIMED and payee is not None and payee.private_chat_id:
+                    replies.append(Reply(ReplyKind.message, payee.private_chat_id,
+                                         t(payee.lang, "{who} sent you {amount}. It is in your wallet now.",
+                                           who=display(sender) if sender else "?", amount=money_text(amount, cur, payee.lang))))
                 s.commit()
         return replies
 

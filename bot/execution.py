@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.directory import owner_of
+from bot.escrow import hold_spec
 from bot.funding import FundingPort
 from ledger import Ledger, ResultCode, TransferFlag, TransferSpec
 
@@ -32,13 +33,20 @@ class Executor:
         self._system: dict[tuple[str, str], int] = {}
 
     def wallet(self, user_id: int, currency: str, label: str | None = None) -> int:
-        """The id of a user's wallet in a currency, opened on first use (labelled with their handle)."""
+        """The id of a user's wallet in a currency, opened on first use (labelled with their handle when
+        they have no account yet); an existing wallet is never relabelled here."""
         known = self._wallets.get((user_id, currency))
-        if known is not None and (label is None or known[1] == label):
+        if known is not None:
             return known[0]  # what open_account would find, without writing anything
-        account = self.ledger.open_account(owner_of(user_id), currency, "wallet", label=label)
-        if label is not None:
-            self.forget(user_id)  # open_account may have relabelled the user's other accounts
+        owner = owner_of(user_id)
+        account = self.ledger.find_account(owner, currency, "wallet")
+        if account is None:
+            # a new wallet takes the owner's label when they have one: a label written into a card's
+            # payload may be stale (the handle moved on since), and labels follow the directory
+            # (Engine.handle relabels after every handle change), never a payload
+            if label is not None and self.ledger.accounts(owner):
+                label = None
+            account = self.ledger.open_account(owner, currency, "wallet", label=label)
         self._wallets[(user_id, currency)] = (account.id, account.label)
         return account.id
 
@@ -80,11 +88,13 @@ class Executor:
         specs: list[TransferSpec] = []
         legs = payload["legs"]
         for i, leg in enumerate(legs):
-            if leg.get("to_user") is not None:
-                target = self.wallet(int(leg["to_user"]), cur, leg.get("label"))
-            else:
-                target = self.system("escrow", cur)
-            flags = TransferFlag.LINKED if i < len(legs) - 1 else TransferFlag.NONE
+            last = i == len(legs) - 1
+            if leg.get("to_user") is None:  # a payee who never wrote to the bot: a hold in escrow (bot/escrow.py)
+                specs.append(hold_spec(f"{action_id}:{i}", source, self.system("escrow", cur), int(leg["amount"]),
+                                       linked=not last, memo=payload.get("note")))
+                continue
+            target = self.wallet(int(leg["to_user"]), cur, leg.get("label"))
+            flags = TransferFlag.LINKED if not last else TransferFlag.NONE
             specs.append(TransferSpec(id=f"{action_id}:{i}", debit_account_id=source, credit_account_id=target,
                                       amount=int(leg["amount"]), flags=flags, memo=payload.get("note")))
         return self._commit(specs)

@@ -109,6 +109,7 @@ class Action(SQLModel, table=True):
     status: str = "awaiting_confirm"  # awaiting_confirm, awaiting_stepup, executed, failed, cancelled, expired
     stepup_method: str | None = None
     result: str | None = None
+    attempt: int = 0  # a failed action confirmed again is attempt 1, 2, ...: its transfers get ids of their own
     card_chat_id: str | None = None
     card_message_id: str | None = None
     created_at: datetime

@@ -1,6 +1,6 @@
 """The ledger: a double-entry book with TigerBeetle's transfer semantics, the only writer of money."""
 
-from ledger.accounts import SYSTEM_KINDS, SYSTEM_OWNER, WALLET, Account, Balance
+from ledger.accounts import SYSTEM_FLAGS, SYSTEM_KINDS, SYSTEM_OWNER, WALLET, Account, Balance
 from ledger.book import Ledger
 from ledger.check import CheckReport
 from ledger.codes import SUCCESS, TRANSIENT, ResultCode
@@ -31,6 +31,7 @@ from ledger.transfers import StatementLine, Transfer, TransferResult, TransferSp
 __all__ = [
     "EXPIRY_PREFIX",
     "SUCCESS",
+    "SYSTEM_FLAGS",
     "SYSTEM_KINDS",
     "SYSTEM_OWNER",
     "TRANSIENT",

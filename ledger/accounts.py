@@ -11,6 +11,14 @@ SYSTEM_OWNER = "system"
 SYSTEM_KINDS = frozenset(
     {"sandbox_funding", "payouts", "fees", "broker_omnibus", "fx_liquidity", "escrow"}
 )
+# system accounts that only ever hold money received (escrow waits for a payee, payouts and fees
+# collect): their debits must not exceed their credits. The others are two-sided by design: a
+# funding source goes negative as it pays in, the broker's omnibus and FX liquidity swing both ways.
+SYSTEM_FLAGS: dict[str, AccountFlag] = {
+    "escrow": AccountFlag.DEBITS_MUST_NOT_EXCEED_CREDITS,
+    "payouts": AccountFlag.DEBITS_MUST_NOT_EXCEED_CREDITS,
+    "fees": AccountFlag.DEBITS_MUST_NOT_EXCEED_CREDITS,
+}
 
 
 @dataclass(frozen=True)

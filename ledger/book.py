@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ledger.accounts import SYSTEM_KINDS, SYSTEM_OWNER, WALLET, Account, Balance
+from ledger.accounts import SYSTEM_FLAGS, SYSTEM_KINDS, SYSTEM_OWNER, WALLET, Account, Balance
 from ledger.check import CheckReport, run_check
 from ledger.codes import ResultCode
 from ledger.db import READ_ONLY, HotSql, as_engine, is_retryable, is_sqlite_locked, writer_lock
@@ -225,11 +225,12 @@ class Ledger:
         return result
 
     def system_account(self, kind: str, asset: str) -> Account:
-        """The system's account of `kind` for `asset` (no limit flags); kinds: sandbox_funding,
-        payouts, fees, broker_omnibus, fx_liquidity, escrow."""
+        """The system's account of `kind` for `asset`; kinds: sandbox_funding, payouts, fees,
+        broker_omnibus, fx_liquidity, escrow. Escrow, payouts and fees must not go negative
+        (`SYSTEM_FLAGS`); the others have no limit."""
         if kind not in SYSTEM_KINDS:
             raise UnknownAccountKind(f"unknown system account kind {kind!r}: one of {sorted(SYSTEM_KINDS)}")
-        return self.open_account(SYSTEM_OWNER, asset, kind, AccountFlag.NONE)
+        return self.open_account(SYSTEM_OWNER, asset, kind, SYSTEM_FLAGS.get(kind, AccountFlag.NONE))
 
     def set_label(self, owner: str, label: str) -> None:
         """Set the display label (e.g. `@alice`) of every account of `owner`."""
@@ -329,6 +330,16 @@ class Ledger:
         with self._reading() as conn:
             r = conn.execute(sa.select(transfers_t).where(transfers_t.c.id == transfer_id)).first()
         return None if r is None else to_transfer(row_from_db(r))
+
+    def open_holds(self, account_id: int) -> list[Transfer]:
+        """Pending transfers (holds not yet posted, voided or expired) that debit or credit the account."""
+        t = transfers_t
+        q = sa.select(t).where(
+            t.c.status == TransferStatus.PENDING.value,
+            sa.or_(t.c.debit_account_id == account_id, t.c.credit_account_id == account_id),
+        ).order_by(t.c.seq)
+        with self._reading() as conn:
+            return [to_transfer(row_from_db(r)) for r in conn.execute(q)]
 
     # -- transfers ------------------------------------------------------------------------------
 

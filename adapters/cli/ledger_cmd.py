@@ -41,15 +41,21 @@ def check(db: DbOption = None) -> None:
     Checks: account counters against the transfers, money conserved per asset (posted and
     pending), no limited account beyond its limit, the hash chain unbroken up to the head, every
     hold consistent with the row that posted, voided or expired it, reversals within their
-    originals. Prints each problem naming its table and row; the last line says what was
+    originals; and each escrow account against the engine's escrow rows (every row's hold in the
+    state the row says, the money on hold equal to the rows still held). Prints each problem naming its table and row; the last line says what was
     checked. Exit status 0 when everything holds, 1 otherwise.
     """
+    from bot.escrow import reconcile_report
+
     with _open(db) as ledger:
         report = ledger.check()
-    for problem in report.problems:
+        escrow_problems, escrow_summary = reconcile_report(ledger.engine, ledger)
+    problems = report.problems + escrow_problems
+    for problem in problems:
         typer.echo(problem)
-    typer.echo(("ok: " if report.ok else "FAILED: ") + report.summary)
-    raise typer.Exit(0 if report.ok else 1)
+    summary = report.summary + escrow_summary
+    typer.echo(("ok: " if not problems else "FAILED: ") + summary)
+    raise typer.Exit(0 if not problems else 1)
 
 
 @app.command()
@@ -57,7 +63,8 @@ def balances(
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: {label: {asset: amount}}.")] = False,
 ) -> None:
-    """Posted balance of every wallet, keyed by its label (the owner when it has none).
+    """Posted balance of every wallet, keyed by its owner's @handle (its owner id, e.g. "user:12", when
+    the owner holds no handle or shares a label with another owner).
 
     Amounts are decimal strings with the asset's exponent, e.g. {"@alice": {"USD": "80.00"}}.
     System accounts are left out.
@@ -67,9 +74,17 @@ def balances(
     with _open(db) as ledger:
         wallets = [a for a in ledger.accounts() if a.kind == WALLET]
         bals = ledger.balances([a.id for a in wallets]) if wallets else {}
+    # one key per owner, so no wallet can hide another: "@handle" for the holder of that handle, the
+    # owner id ("user:12") for everyone else (a former holder, someone without a handle, or any
+    # label two owners share)
+    owners_of: dict[str, set[str]] = {}
+    for a in wallets:
+        if a.label:
+            owners_of.setdefault(a.label, set()).add(a.owner)
     out: dict[str, dict[str, str]] = {}
     for a in wallets:
-        key = a.label or a.owner
+        unique = bool(a.label) and a.label.startswith("@") and len(owners_of[a.label]) == 1  # type: ignore[union-attr]
+        key = a.label if unique and a.label else a.owner
         out.setdefault(key, {})[a.asset] = decimal_text(bals[a.id].posted, a.asset)
     ordered = {k: dict(sorted(v.items())) for k, v in sorted(out.items())}
     if as_json:

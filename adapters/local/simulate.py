@@ -51,6 +51,10 @@ def step(world: LocalWorld, item: dict[str, Any], no: int) -> list[dict[str, Any
         user = _str(item, "user", no)
         world.engine.set_operator("local", user, user)
         return []
+    for key in ("user", "chat", "lang", "press", "reply_to", "members"):
+        value = item.get(key)
+        if any("\x00" in str(v) for v in (value if isinstance(value, list) else [value])):
+            raise ScenarioError(no, f"{key} has a NUL byte (only a message's text may, and the bot refuses it)")
     chat = item.get("chat")
     if "members" in item:
         if not isinstance(chat, str) or not chat.startswith("g:") or not isinstance(item["members"], list):

@@ -111,9 +111,20 @@ class LocalWorld:
         self.put("clock", self._now.isoformat())
 
     def next_id(self, name: str) -> int:
-        value = int(self.get(name) or "0") + 1
-        self.put(name, str(value))
-        return value
+        """The next number of a counter, drawn atomically: two processes on one database never draw the same one."""
+        bumped = sa.cast(sa.cast(state.c.value, sa.Integer) + 1, sa.String)
+        for _ in range(10):
+            try:
+                with self.db.begin() as conn:
+                    got = conn.execute(sa.update(state).where(state.c.key == name).values(value=bumped)
+                                       .returning(state.c.value)).scalar_one_or_none()
+                    if got is not None:
+                        return int(got)
+                    conn.execute(sa.insert(state).values(key=name, value="1"))
+                    return 1
+            except sa.exc.IntegrityError:
+                continue  # another process made the counter first: bump it
+        raise RuntimeError(f"could not draw the next {name}")
 
     def user_lang(self, user: str) -> str | None:
         return self.get(f"lang:{user}")
@@ -136,6 +147,7 @@ class LocalWorld:
         raise ValueError(f"unknown chat {chat!r}: use \"dm\" or \"g:<name>\"")
 
     def log_message(self, chat: str, author: str, text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> str:
+        text = text.replace("\x00", "\ufffd")  # the log is a text column: a NUL shows as the replacement mark
         with self.db.begin() as conn:
             res = conn.execute(sa.insert(messages).values(chat=chat, author=author, text=text,
                                                           buttons=_buttons_json(buttons)))

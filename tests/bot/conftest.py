@@ -36,4 +36,7 @@ def world(db_url: str, tmp_path: Path) -> Any:
     yield w
     report = w.engine.ledger.check()
     assert report.ok, report.problems
+    from bot.escrow import reconcile
+
+    assert reconcile(w.db, w.engine.ledger) == []
     w.db.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ledger import (
+    SYSTEM_FLAGS,
     SYSTEM_KINDS,
     AccountConflict,
     AccountFlag,
@@ -36,7 +37,8 @@ def test_open_account_is_idempotent_and_wallets_are_limited(ledger: Ledger) -> N
 def test_system_accounts(ledger: Ledger) -> None:
     for kind in sorted(SYSTEM_KINDS):
         acct = ledger.system_account(kind, "NOK")
-        assert acct.owner == "system" and acct.kind == kind and acct.flags == AccountFlag.NONE
+        assert acct.owner == "system" and acct.kind == kind
+        assert acct.flags == SYSTEM_FLAGS.get(kind, AccountFlag.NONE)
         assert ledger.system_account(kind, "NOK") == acct
     with pytest.raises(UnknownAccountKind):
         ledger.system_account("slush_fund", "NOK")

@@ -1,7 +1,7 @@
 """a PIN typed in a group is exposed until changed
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004_pin_exposed
+Revises: 0003_attempts
 Create Date: 2026-12-02 15:40:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0003'
-down_revision: str | None = '0002'
+revision: str = '0004_pin_exposed'
+down_revision: str | None = '0003_attempts'
 branch_labels: str | None = None
 depends_on: str | None = None
 
