@@ -66,11 +66,11 @@ def run(url: str, n: int, argon_time: int, argon_mem: int) -> dict[str, float]:
     for u in users:
         engine.handle(ev(u, "/start"))
         engine.handle(ev(u, "/pin"))
-        engine.handle(ev(u, "1234"))
-        engine.handle(ev(u, "1234"))
+        engine.handle(ev(u, "4826"))
+        engine.handle(ev(u, "4826"))
     topup = engine.handle(ev("alice", f"top up ${n + 100}"))
     engine.handle(ev("alice", press=confirm_token(topup)))
-    engine.handle(ev("alice", "1234"))
+    engine.handle(ev("alice", "4826"))
 
     per_event: list[float] = []
     t0 = time.perf_counter()
@@ -80,7 +80,7 @@ def run(url: str, n: int, argon_time: int, argon_mem: int) -> dict[str, float]:
         b = time.perf_counter()
         pressed = engine.handle(ev("alice", press=confirm_token(card)))
         c = time.perf_counter()
-        done = engine.handle(ev("alice", "1234"))
+        done = engine.handle(ev("alice", "4826"))
         d = time.perf_counter()
         per_event += [b - a, c - b, d - c]
         assert any("Done" in r.text for r in done), [r.text for r in card + pressed + done]

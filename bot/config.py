@@ -29,8 +29,11 @@ class Settings(BaseSettings):
     stepup_velocity_max_count: int = 10
     stepup_new_payee_totp: bool = False
     escrow_days: int = 7
-    pin_argon2_time_cost: int = 2
+    pin_argon2_time_cost: int = 2  # only to verify PINs stored before keyed hashes
     pin_argon2_memory_kib: int = 19456
+    # the server secret PINs are keyed with (never in the database): a pepper, else a key file
+    pin_pepper: str = ""
+    pin_key_file: str = ""  # empty: beside the SQLite database, else .finbot/pin.key
 
     # KYC tiers: per-transfer limit in the user's default currency (major units)
     kyc_tier0_limit: Decimal = Decimal("1000")
@@ -59,6 +62,17 @@ class Settings(BaseSettings):
     def kyc_tiers(self) -> dict[int, Decimal | None]:
         """The closed set of KYC tiers an operator can give, each with its per-payment limit (None: no limit)."""
         return {0: self.kyc_tier0_limit, 1: self.kyc_tier1_limit, 2: None}
+
+    def pin_key_path(self) -> Path:
+        """Where the PIN key file is: PIN_KEY_FILE, else beside a SQLite database file, else .finbot/pin.key."""
+        if self.pin_key_file:
+            return Path(self.pin_key_file)
+        url = self.database_url
+        if url.startswith("sqlite") and ":memory:" not in url and "///" in url:
+            db_path = Path(url.split("///", 1)[1].split("?", 1)[0])
+            if str(db_path):
+                return db_path.with_name(db_path.name + ".pinkey")
+        return Path(".finbot") / "pin.key"
 
     def operators(self) -> set[str]:
         """Operator handles, lowercased, without '@'."""

@@ -32,6 +32,7 @@ from bot.models import (
     ChatRow,
     Conversation,
     Escrow,
+    Identity,
     PaymentRequest,
     PressToken,
     ProcessedEvent,
@@ -42,7 +43,7 @@ from bot.models import (
 from bot.policy import Policy, PolicyInput
 from bot.reasons import RETRYABLE
 from bot.reasons import reason as reason_text
-from bot.stepup import PinCheck, StepUp
+from bot.stepup import PinCheck, PinResult, StepUp, Weak, load_pin_key, weak_pin
 from ledger import Ledger
 from ledger.money import TooPrecise, to_minor
 
@@ -110,6 +111,7 @@ class Ctx:
     now: datetime
     replies: list[Reply] = field(default_factory=list)
     after: list[Callable[[], list[Reply]]] = field(default_factory=list)
+    pins: dict[tuple[str, str], bool] = field(default_factory=dict)  # PIN verdicts reached before the write lock
 
     @property
     def lang(self) -> str:
@@ -154,6 +156,7 @@ class Engine:
         self.messenger = messenger
         self.directory = Directory(settings.default_language, settings.default_currency.upper())
         self.stepup = StepUp(
+            key=load_pin_key(settings.pin_pepper, settings.pin_key_path()),
             max_attempts=settings.pin_max_attempts,
             lockout=timedelta(seconds=settings.pin_lockout_seconds),
             time_cost=settings.pin_argon2_time_cost,
@@ -183,6 +186,7 @@ class Engine:
         ctx: Ctx | None = None
         relabel: list[tuple[int, str]] = []
         try:
+            pins = self._verify_pin_early(ev)
             with Session(self.db, expire_on_commit=False) as s:
                 s.add(ProcessedEvent(messenger=ev.chat.messenger, event_id=ev.event_id, at=now))
                 try:
@@ -193,7 +197,7 @@ class Engine:
                 if user.handle and user.handle in self.operators:
                     user.is_operator = True
                 chat = self.directory.chat_row(s, ev)
-                ctx = Ctx(s=s, ev=ev, user=user, chat=chat, now=now)
+                ctx = Ctx(s=s, ev=ev, user=user, chat=chat, now=now, pins=pins)
                 self._observe(ctx)
                 if refused:
                     ctx.say(t(ctx.lang, "Your message has a hidden control character (a NUL byte) that I can't read, "
@@ -213,6 +217,40 @@ class Engine:
             replies.extend(job())
         return replies
 
+
+    def _verify_pin_early(self, ev: Event) -> dict[tuple[str, str], bool]:
+        """Verify what may be a PIN answer (digits typed, or the keypad's OK) against the stored hash on a
+        read-only connection, before the event's write transaction takes the lock (BEGIN IMMEDIATE on
+        SQLite): the lock is held only to record the outcome. A verdict is keyed by the hash it was
+        reached on; a hash changed meanwhile is verified again under the lock."""
+        from ledger.db import READ_ONLY
+
+        text = (ev.text or "").strip()
+        keypad_ok = ev.press is not None and ev.press.data.startswith("kp") and ev.press.data.endswith("32")
+        if not self.stepup.valid_pin(text) and not keypad_ok:
+            return {}
+        with self.db.connect() as raw:
+            conn = raw.execution_options(**{READ_ONLY: True})
+            row = conn.execute(sa.select(User.id, User.pin_hash).join(Identity, col(Identity.user_id) == col(User.id)).where(
+                Identity.messenger == ev.sender.messenger, Identity.external_id == ev.sender.user_id)).first()
+            if row is None or not row.pin_hash:
+                return {}
+            candidates = [text] if self.stepup.valid_pin(text) else []
+            if keypad_ok:
+                raw_state = conn.execute(sa.select(Conversation.state).where(Conversation.user_id == row.id)).scalar()
+                entered = str(json.loads(raw_state or "{}").get("entered", ""))
+                if self.stepup.valid_pin(entered):
+                    candidates.append(entered)
+            conn.rollback()
+        return {(row.pin_hash, pin): self.stepup.verify(row.pin_hash, pin) for pin in candidates}
+
+    def _is_pin(self, c: Ctx, text: str) -> bool:
+        """Whether `text` is this person's PIN (the early verdict, else verified now)."""
+        stored = c.user.pin_hash
+        if not stored or not self.stepup.valid_pin(text):
+            return False
+        verdict = c.pins.get((stored, text))
+        return self.stepup.verify(stored, text) if verdict is None else verdict
 
     @staticmethod
     def _failure(ev: Event, lang: str | None) -> list[Reply]:
@@ -318,6 +356,8 @@ class Engine:
         text = (ev.text or "").strip()
         if not text:
             return
+        if not c.private and self._pin_typed_in_group(c, text):
+            return
         if not ev.addressed:
             # not for the bot, unless it is a PIN typed in the group by someone we are asking for one
             state = self._get_state(c)
@@ -344,7 +384,7 @@ class Engine:
         elif cmd == "currency":
             self._cmd_currency(c, arg)
         elif cmd == "totp":
-            self._cmd_totp(c)
+            self._cmd_totp(c, arg)
         elif cmd == "statement":
             self._cmd_statement(c, arg)
         elif cmd == "admin":
@@ -379,8 +419,152 @@ class Engine:
         if not c.private:
             c.say(t(c.lang, "Set your PIN in our private chat, never in a group."))
             return
+        if c.user.pin_hash:
+            # changing a PIN takes the current one (or a one-time code), never the account alone
+            if self._refuse_locked(c):
+                return
+            self._set_state(c, {"await": "pin_current", "chat": c.ev.chat.chat_id})
+            if c.user.totp_secret:
+                c.say(t(c.lang, "To change your PIN, type your current PIN, or a 6-digit code from your authenticator app if you forgot it. I delete it from the chat right away."))
+            else:
+                c.say(t(c.lang, "To change your PIN, type your current PIN. I delete it from the chat right away. Forgot it? An operator can reset it."))
+            return
         self._set_state(c, {"await": "pin_new", "chat": c.ev.chat.chat_id})
         c.say(t(c.lang, "Choose a PIN of 4 to 8 digits and send it to me. I delete it from the chat right away."))
+
+    def _refuse_locked(self, c: Ctx) -> bool:
+        """Say so and True when step-up is locked after too many wrong answers."""
+        locked = self.stepup.locked(c.user, c.now)
+        if locked is None:
+            return False
+        c.say(t(c.lang, "Confirmations are locked until {time} after too many wrong PINs.", time=fmt_datetime(locked, c.lang)))
+        return True
+
+    def _weak_pin_text(self, lang: str, why: Weak) -> str:
+        if why == Weak.same:
+            return t(lang, "That PIN is too easy to guess: all its digits are the same. Choose another one.")
+        if why == Weak.run:
+            return t(lang, "That PIN is too easy to guess: its digits run in order. Choose another one.")
+        return t(lang, "That PIN is too easy to guess: it is one of the most common PINs. Choose another one.")
+
+    def _pin_typed_in_group(self, c: Ctx, text: str) -> bool:
+        """A person's PIN typed in a group: deleted, and exposed (refused for step-up until changed)."""
+        if not self._is_pin(c, text):
+            return False
+        self._delete_typed(c)
+        c.user.pin_exposed = True
+        c.say(t(c.lang, "I deleted a message that was your PIN. Others may have seen it, so it no longer confirms anything: change it with /pin in our private chat."))
+        if c.user.private_chat_id:
+            c.say(t(c.lang, "Your PIN was typed in a group, so I no longer accept it. Change it now with /pin."),
+                  chat_id=c.user.private_chat_id)
+        return True
+
+    def _refuse_exposed(self, c: Ctx, chat_id: str | None = None) -> bool:
+        """Say so and True when the PIN was exposed in a group (it confirms nothing until changed)."""
+        if not c.user.pin_exposed:
+            return False
+        c.say(t(c.lang, "Your PIN was typed in a group, so I no longer accept it. Change it with /pin, then press Confirm again."),
+              chat_id=chat_id or c.user.private_chat_id)
+        return True
+
+    def _proof_failed(self, c: Ctx, result: PinResult) -> None:
+        """The answer to a wrong PIN or code given as proof for a change."""
+        if result.status == PinCheck.locked:
+            self._set_state(c, None)
+            c.say(t(c.lang, "Too many wrong answers: confirmations are locked until {time}. Nothing was changed.",
+                    time=fmt_datetime(result.locked_until or c.now, c.lang)))
+        elif result.status == PinCheck.no_pin:
+            self._set_state(c, None)
+            c.say(t(c.lang, "You have no PIN yet. Choose one with /pin."))
+        else:
+            c.say(t(c.lang, "That is not right. {n} tries left.", n=result.tries_left))
+
+    def _on_stepup_state(self, c: Ctx, kind: str, state: dict[str, Any], text: str) -> bool | None:
+        """Answers to a PIN change, a factor change or an operator's reset; None when `kind` is none of these."""
+        if kind not in ("pin_current", "factor_pin", "factor_code", "op_pin"):
+            return None
+        code = text.replace(" ", "")
+        if not code.isdigit():
+            return False
+        self._delete_typed(c)
+        if kind == "pin_current":
+            totp = code if c.user.totp_secret and len(code) == 6 else None
+            result = self.stepup.check(c.s, c.user, c.now, pin=code, totp_code=totp, known=c.pins)
+            if not result.ok:
+                self._proof_failed(c, result)
+                return True
+            self._set_state(c, {"await": "pin_new", "chat": state["chat"], "proved": True})
+            c.say(t(c.lang, "Choose a new PIN of 4 to 8 digits."))
+            return True
+        if kind == "factor_pin":
+            result = self.stepup.check(c.s, c.user, c.now, pin=code, known=c.pins)
+            if not result.ok:
+                self._proof_failed(c, result)
+                return True
+            if c.user.totp_secret:
+                self._set_state(c, {**state, "await": "factor_code"})
+                c.say(t(c.lang, "Now send the current 6-digit code from your authenticator app."))
+                return True
+            self._factor_change(c, state)
+            return True
+        if kind == "factor_code":
+            result = self.stepup.check(c.s, c.user, c.now, totp_code=code)
+            if not result.ok:
+                self._proof_failed(c, result)
+                return True
+            self._factor_change(c, state)
+            return True
+        # op_pin: an operator's own PIN, then the reset of someone else's
+        result = self.stepup.check(c.s, c.user, c.now, pin=code, known=c.pins)
+        if not result.ok:
+            self._proof_failed(c, result)
+            return True
+        self._set_state(c, None)
+        target = c.s.get(User, int(state["target"]))
+        if target is None or target.id == c.user.id:
+            c.say(t(c.lang, "Nothing was changed."))
+            return True
+        target.pin_hash, target.pin_failures, target.stepup_locked_until, target.pin_exposed = None, 0, None, False
+        c.say(t(c.lang, "The PIN of {who} is reset; they choose a new one with /pin.", who=display(target)))
+        if target.private_chat_id:
+            c.say(t(target.lang, "An operator reset your PIN. Choose a new one with /pin."), chat_id=target.private_chat_id)
+        return True
+
+    def _factor_change(self, c: Ctx, state: dict[str, Any]) -> None:
+        """After the current factors were given: enrol a new authenticator, or turn codes off."""
+        if state.get("then") == "off":
+            c.user.totp_secret, c.user.totp_pending_secret, c.user.totp_last_counter = None, None, None
+            self._set_state(c, None)
+            c.say(t(c.lang, "One-time codes are off."))
+            return
+        secret = self.stepup.new_totp_secret()
+        c.user.totp_pending_secret = secret
+        uri = self.stepup.totp_uri(secret, display(c.user))
+        png = self.stepup.qr_png(uri)
+        self._set_state(c, {"await": "totp_enrol", "chat": state["chat"]})
+        c.say(t(c.lang, "Scan this QR code with your authenticator app, or enter this key in it by hand: {secret}\nThen send me the 6-digit code it shows.",
+                secret=secret),
+              photo=Attachment(f"totp-{c.user.id}.png", png, "image/png", ephemeral=True))
+
+    def _admin_resetpin(self, c: Ctx, handle: str) -> None:
+        """An operator resets someone's forgotten PIN after giving their own PIN (not yet maker-checker)."""
+        if not c.private:
+            c.say(t(c.lang, "Set your PIN in our private chat, never in a group."))
+            return
+        target = self.directory.by_handle(c.s, handle)
+        if target is None:
+            c.say(t(c.lang, "I don't know {who}.", who=handle))
+            return
+        if target.id == c.user.id:
+            c.say(t(c.lang, "You cannot reset your own PIN: ask another operator."))
+            return
+        if not c.user.pin_hash:
+            c.say(t(c.lang, "You have no PIN yet. Choose one with /pin."))
+            return
+        if self._refuse_locked(c):
+            return
+        self._set_state(c, {"await": "op_pin", "target": target.id, "chat": c.ev.chat.chat_id})
+        c.say(t(c.lang, "To reset the PIN of {who}, type your own PIN.", who=display(target)))
 
     def _cmd_lang(self, c: Ctx, arg: str) -> None:
         code = arg.strip().lower()
@@ -410,17 +594,22 @@ class Engine:
         self._open_wallet(c, c.user, code)
         c.say(t(c.lang, "Your default currency is now {code}.", code=code))
 
-    def _cmd_totp(self, c: Ctx) -> None:
+    def _cmd_totp(self, c: Ctx, arg: str = "") -> None:
         if not c.private:
             c.say(t(c.lang, "Set up codes in our private chat, never in a group."))
             return
-        secret = self.stepup.new_totp_secret()
-        c.user.totp_pending_secret = secret
-        uri = self.stepup.totp_uri(secret, display(c.user))
-        png = self.stepup.qr_png(uri)
-        self._set_state(c, {"await": "totp_enrol", "chat": c.ev.chat.chat_id})
-        c.say(t(c.lang, "Scan this QR code with your authenticator app, then send me the 6-digit code it shows."),
-              photo=Attachment(f"totp-{c.user.id}.png", png, "image/png"))
+        off = arg.strip().lower() in ("off", "av", "remove", "stop")
+        if not c.user.pin_hash:
+            c.say(t(c.lang, "You have no PIN yet. Choose one with /pin."))
+            return
+        if off and not c.user.totp_secret:
+            c.say(t(c.lang, "One-time codes are off."))
+            return
+        if self._refuse_locked(c):
+            return
+        # replacing or removing a factor takes the current ones: the PIN, then the current code when enrolled
+        self._set_state(c, {"await": "factor_pin", "then": "off" if off else "enrol", "chat": c.ev.chat.chat_id})
+        c.say(t(c.lang, "First type your current PIN. I delete it from the chat right away."))
 
     def _cmd_statement(self, c: Ctx, arg: str) -> None:
         from bot import statements
@@ -516,8 +705,11 @@ class Engine:
 
             c.say(dead_letters(c.s.connection(), c.lang))
             return "ok"
+        if sub == "resetpin" and len(parts) == 2:
+            self._admin_resetpin(c, parts[1])
+            return "ok"
         c.say("/admin check | /admin user @handle | /admin tier @handle N | /admin unlock @handle"
-              " | /admin deadletters")
+              " | /admin resetpin @handle | /admin deadletters")
         return "usage"
 
     # ------------------------------------------------------------------ free text
@@ -589,6 +781,8 @@ class Engine:
 
     def _on_state(self, c: Ctx, state: dict[str, Any], text: str) -> bool:
         """An answer to something the bot asked; False when the text is not such an answer."""
+        if self._pin_as_answer(c, state, text):
+            return True
         if state.get("chat") != c.ev.chat.chat_id:
             if state.get("await") in ("pin", "pin_new", "pin_repeat") and not c.private and self.stepup.valid_pin(text):
                 if c.ev.message_id:
@@ -597,10 +791,20 @@ class Engine:
                 return True
             return False
         kind = state.get("await")
+        handled = self._on_stepup_state(c, str(kind), state, text)
+        if handled is not None:
+            return handled
         if kind == "pin_new":
             self._delete_typed(c)
             if not self.stepup.valid_pin(text):
                 c.say(t(c.lang, "A PIN is 4 to 8 digits. Try again, or /cancel."))
+                return True
+            why = weak_pin(text)
+            if why is not None:
+                c.say(self._weak_pin_text(c.lang, why))
+                return True
+            if c.user.pin_exposed and self._is_pin(c, text):
+                c.say(t(c.lang, "That is the PIN that was typed in a group. Choose another one."))
                 return True
             state.update({"await": "pin_repeat", "hash": self.stepup.hash_pin(text)})
             self._set_state(c, state)
@@ -608,20 +812,25 @@ class Engine:
             return True
         if kind == "pin_repeat":
             self._delete_typed(c)
-            try:
-                self.stepup.hasher.verify(state["hash"], text)
-            except Exception:
-                self._set_state(c, {"await": "pin_new", "chat": state["chat"], "then": state.get("then")})
+            if not self.stepup.verify(state.get("hash"), text):
+                self._set_state(c, {"await": "pin_new", "chat": state["chat"], "then": state.get("then"),
+                                    "proved": state.get("proved")})
                 c.say(t(c.lang, "The two PINs differ. Choose a PIN of 4 to 8 digits again."))
                 return True
-            c.user.pin_hash, c.user.pin_failures = state["hash"], 0
+            if c.user.pin_hash and not state.get("proved"):  # a PIN is replaced only after the current factor
+                self._set_state(c, None)
+                c.say(t(c.lang, "Nothing was changed."))
+                return True
+            c.user.pin_hash, c.user.pin_failures, c.user.pin_exposed = state["hash"], 0, False
             then = state.get("then")
             self._set_state(c, None)
             c.say(t(c.lang, "Your PIN is set."))
             if then:
                 ch = c.s.get(Challenge, int(then))
-                if ch is not None and ch.status == "open":
-                    self._ask_pin(c, ch.id or 0, c.ev.chat.chat_id, t(c.lang, "Now type your PIN to confirm."))
+                a = c.s.get(Action, ch.action_id) if ch is not None else None
+                if ch is not None and ch.status == "open" and a is not None:
+                    summary = describe(json.loads(a.payload), c.lang)
+                    self._ask_pin(c, ch.id or 0, c.ev.chat.chat_id, self._pin_question(c.lang, summary))
             return True
         if kind == "pin":
             if not self.stepup.valid_pin(text):
@@ -633,12 +842,14 @@ class Engine:
             code = text.replace(" ", "")
             if not code.isdigit():
                 return False
+            self._delete_typed(c)
             self._answer_totp(c, int(state["challenge"]), code)
             return True
         if kind == "totp_enrol":
             code = text.replace(" ", "")
             if not code.isdigit():
                 return False
+            self._delete_typed(c)
             secret = c.user.totp_pending_secret
             counter = self.stepup.check_totp(secret, code, c.now, None) if secret else None
             if counter is None:
@@ -651,6 +862,19 @@ class Engine:
         if kind == "slot":
             return self._fill_slot(c, state, text)
         return False
+
+    def _pin_as_answer(self, c: Ctx, state: dict[str, Any], text: str) -> bool:
+        """The person's PIN sent as the answer to a question that is not for a PIN ("How much?"): deleted,
+        never used (as an amount or anything else), never echoed."""
+        if state.get("await") in ("pin", "pin_new", "pin_repeat", "pin_current", "factor_pin", "op_pin"):
+            return False
+        if not self._is_pin(c, text):
+            return False
+        if not c.private:
+            return self._pin_typed_in_group(c, text)
+        self._delete_typed(c)
+        c.say(t(c.lang, "That was your PIN, so I deleted it and did not use it. Answer the question, or /cancel."))
+        return True
 
     def _delete_typed(self, c: Ctx) -> None:
         if c.ev.message_id:
@@ -1188,9 +1412,7 @@ class Engine:
                 sa.update(PressToken).where(col(PressToken.token) == token, col(PressToken.used_at).is_(None)).values(used_at=c.now)
             ).rowcount  # type: ignore[attr-defined]
             if claimed != 1:
-                c.answer(t(c.lang, "Already done."), alert=False)
-                if tok.choice == "confirm":
-                    self._remind_stepup(c, tok.action_id)
+                self._pressed_again(c, tok)
                 return
         a = c.s.get(Action, tok.action_id) if tok.action_id else None
         if a is None:
@@ -1268,16 +1490,58 @@ class Engine:
         self._set_state(c, state)
         c.answer("•" * len(entered) or "·", alert=False)
 
-    def _close_keypad(self, c: Ctx, challenge_id: int) -> None:
-        """Take the keypad off a PIN prompt once the PIN has been answered."""
+    def _close_keypad(self, c: Ctx, challenge_id: int, text: str | None = None) -> None:
+        """Take the keypad off a PIN prompt once the PIN has been answered (saying how, when not simply received)."""
         sent = self._sent(c.s, f"pin:{challenge_id}")
         if sent is not None:
-            c.replies.append(Reply(ReplyKind.edit, sent.chat_id, t(c.lang, "PIN received."), target_message_id=sent.message_id))
+            c.replies.append(Reply(ReplyKind.edit, sent.chat_id, text or t(c.lang, "PIN received."), target_message_id=sent.message_id))
 
-    def _remind_stepup(self, c: Ctx, action_id: str | None) -> None:
-        a = c.s.get(Action, action_id) if action_id else None
-        if a is not None and a.status == "awaiting_stepup" and c.private:
-            c.say(t(c.lang, "Type your PIN to confirm."))
+    def _pressed_again(self, c: Ctx, tok: PressToken) -> None:
+        """A Confirm or Cancel pressed again: "Already done." only when it is; a card still waiting for
+        its PIN asks for it again (its own challenge, named), so no other card's step-up leaves it stuck."""
+        a = c.s.get(Action, tok.action_id) if tok.action_id else None
+        if a is None:
+            c.answer(t(c.lang, "This button is no longer valid."))
+            return
+        if tok.choice == "confirm" and a.status in AWAITING:
+            if a.status == "awaiting_stepup":
+                c.answer(t(c.lang, "Your PIN is awaited for this card: see our private chat."), alert=False)
+            self._confirm(c, a)
+            return
+        if a.status == "executed":
+            c.answer(t(c.lang, "Already done."), alert=False)
+        else:
+            c.answer(t(c.lang, "This card is already {status}.", status=t(c.lang, a.status)), alert=False)
+
+    def _resume_stepup(self, c: Ctx, a: Action, lead: str | None = None) -> bool:
+        """Ask again, in the private chat, for what this card's open challenge still needs; False when it has none."""
+        ch = c.s.exec(select(Challenge).where(Challenge.action_id == a.id, Challenge.user_id == c.user.id,
+                                              Challenge.status == "open").order_by(col(Challenge.id).desc())).first()
+        dm = c.user.private_chat_id
+        if ch is None or dm is None or c.now > (aware(ch.expires_at) or c.now):
+            return False
+        if self._refuse_exposed(c, dm):
+            return True
+        summary = describe(json.loads(a.payload), c.lang)
+        if not c.user.pin_hash:
+            self._set_state(c, {"await": "pin_new", "chat": dm, "then": ch.id})
+            c.say(t(c.lang, "To confirm:\n{summary}\n\nYou need a PIN first. Choose a PIN of 4 to 8 digits.", summary=summary), chat_id=dm)
+            return True
+        if ch.pin_ok and ch.method == "pin+totp":
+            self._set_state(c, {"await": "totp", "challenge": ch.id, "chat": dm})
+            c.say((lead + "\n" if lead else "") + summary + "\n\n" + t(c.lang, "Now send the 6-digit code from your authenticator app."), chat_id=dm)
+            return True
+        text = self._pin_question(c.lang, summary)
+        self._ask_pin(c, ch.id or 0, dm, lead + "\n" + text if lead else text)
+        return True
+
+    def _next_waiting(self, c: Ctx, done_id: str) -> None:
+        """After one card's step-up: another card of this person still waiting for a PIN is asked for next."""
+        rows = c.s.exec(select(Action).where(Action.initiator_id == c.user.id, Action.status == "awaiting_stepup",
+                                             col(Action.id) != done_id).order_by(col(Action.created_at).desc())).all()
+        for other in rows:
+            if self._resume_stepup(c, other, t(c.lang, "Another card is still waiting for your PIN:")):
+                return
 
     def _expire(self, c: Ctx, a: Action) -> None:
         a.status, a.result = "expired", "expired"
@@ -1301,12 +1565,15 @@ class Engine:
             c.after.append(lambda: self._execute(a.id))
             return
         if a.status == "awaiting_stepup":
-            self._remind_stepup(c, a.id)
-            return
+            if self._resume_stepup(c, a):
+                return
+            a.status = "awaiting_confirm"  # its challenge is gone: a new one below
         locked = self.stepup.locked(c.user, c.now)
         if locked is not None:
             c.say(t(c.lang, "Confirmations are locked until {time} after too many wrong PINs.", time=fmt_datetime(locked, c.lang)),
                   chat_id=c.user.private_chat_id)
+            return
+        if self._refuse_exposed(c):
             return
         if self._short_at_confirm(c, a):
             return
@@ -1405,14 +1672,17 @@ class Engine:
         if found is None:
             return
         ch, a = found
-        result = self.stepup.check_pin(c.user, pin, c.now)
+        if self._refuse_exposed(c, c.ev.chat.chat_id):
+            self._set_state(c, None)
+            return
+        result = self.stepup.check(c.s, c.user, c.now, pin=pin, known=c.pins)
         if result.status == PinCheck.wrong:
             c.say(tn(c.lang, "Wrong PIN. {n} try left.", "Wrong PIN. {n} tries left.", result.tries_left))
             return
         if result.status in (PinCheck.locked, PinCheck.no_pin):
             ch.status, a.status, a.result = "failed", "cancelled", "stepup_locked"
             self._set_state(c, None)
-            self._close_keypad(c, ch.id or 0)
+            self._close_keypad(c, ch.id or 0, t(c.lang, "Locked: too many wrong PINs. Nothing was done."))
             until = result.locked_until or c.now
             c.say(t(c.lang, "Too many wrong PINs: confirmations are locked until {time}. Nothing was done.",
                     time=fmt_datetime(until, c.lang)))
@@ -1430,10 +1700,8 @@ class Engine:
         if found is None:
             return
         ch, a = found
-        secret = c.user.totp_secret
-        counter = self.stepup.check_totp(secret, code, c.now, c.user.totp_last_counter) if secret else None
-        if counter is None or not ch.pin_ok:
-            result = self.stepup.check_pin(c.user, "\x00invalid", c.now)  # counts as a failed answer
+        result = self.stepup.check(c.s, c.user, c.now, totp_code=code if ch.pin_ok else None)
+        if not result.ok:  # a wrong code counts toward the same lockout as a wrong PIN
             if result.status == PinCheck.locked:
                 ch.status, a.status, a.result = "failed", "cancelled", "stepup_locked"
                 self._set_state(c, None)
@@ -1441,7 +1709,6 @@ class Engine:
                 return
             c.say(t(c.lang, "That code is not right or was already used. Send the current code."))
             return
-        c.user.totp_last_counter = counter
         self._pass(c, ch, a)
 
     def _pass(self, c: Ctx, ch: Challenge, a: Action) -> None:
@@ -1461,6 +1728,7 @@ class Engine:
         c.say(t(c.lang, "PIN accepted. Working on it…"))
         action_id = a.id
         c.after.append(lambda: self._execute(action_id))
+        self._next_waiting(c, action_id)
 
     def _cancel_pending(self, c: Ctx) -> None:
         """Cancel the question the bot is waiting on and every card waiting for confirmation, and say which."""
@@ -1550,9 +1818,7 @@ class Engine:
                                         lifetime=self.ttl)
                 buttons = ((Button(commands.labels(lang)["confirm"], data=retry),),)
                 text += "\n" + t(lang, "Put it right, then press Confirm to try again.")
-            replies += self._edit_or_send(s, f"card:{a.id}", a.card_chat_id, text, buttons)
-            replies += self._outcome_message(s, a, user, text, buttons)
-            return replies
+            return replies + self._card_and_outcome(s, a, user, text, buttons)
         kind = a.kind
         if kind == "send" and (payload.get("recurrence") or payload.get("when")):
             self._make_schedule(s, a, user, payload, now)
@@ -1572,9 +1838,18 @@ class Engine:
                 replies += self._notify_recipients(s, user, payload)
             if kind == "pay_request":
                 replies += self._request_paid(s, payload, now)
-        replies += self._edit_or_send(s, f"card:{a.id}", a.card_chat_id, done)
-        replies += self._outcome_message(s, a, user, done)
-        return replies
+        return replies + self._card_and_outcome(s, a, user, done)
+
+    def _card_and_outcome(self, s: Session, a: Action, user: User, text: str,
+                          buttons: tuple[tuple[Button, ...], ...] = ()) -> list[Reply]:
+        """Close the card and tell the outcome once where the person looks: a card in a group is edited to
+        the outcome (the group sees it) and the private chat gets it as a new message; a card in the
+        private chat itself is closed with a short line, and the outcome follows it as a new message."""
+        outcome = self._outcome_message(s, a, user, text, buttons)
+        if outcome and a.card_chat_id == user.private_chat_id:
+            closed = t(user.lang, "Confirmed: the result is below.") + "\n" + describe(json.loads(a.payload), user.lang)
+            return self._edit_or_send(s, f"card:{a.id}", a.card_chat_id, closed) + outcome
+        return self._edit_or_send(s, f"card:{a.id}", a.card_chat_id, text, buttons) + outcome
 
     def _outcome_message(self, s: Session, a: Action, user: User, text: str,
                          buttons: tuple[tuple[Button, ...], ...] = ()) -> list[Reply]:

@@ -98,6 +98,7 @@ class Attachment:
     filename: str
     content: bytes
     mime: str
+    ephemeral: bool = False  # a secret (a TOTP QR code): sent from memory, never kept on disk
 
 
 class ReplyKind(StrEnum):

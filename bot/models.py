@@ -24,6 +24,7 @@ class User(SQLModel, table=True):
     private_chat_id: str | None = None
     pin_hash: str | None = None
     pin_failures: int = 0
+    pin_exposed: bool = False  # typed in a group: refused for step-up until changed
     stepup_locked_until: datetime | None = None
     totp_secret: str | None = None
     totp_pending_secret: str | None = None

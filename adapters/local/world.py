@@ -255,7 +255,9 @@ class LocalWorld:
                 if r.ref:
                     self.engine.message_sent(r.ref, r.chat_id, mid)
                 item: dict[str, Any] = {"chat": r.chat_id, "text": r.text, "buttons": buttons}
-                if r.photo is not None:
+                if r.photo is not None and r.photo.ephemeral:
+                    item["secret_photo"] = r.photo.filename  # shown once, never written to disk
+                elif r.photo is not None:
                     item["photo"] = self._save(r.photo.filename, r.photo.content)
                 if r.document is not None:
                     item["document"] = self._save(r.document.filename, r.document.content)

@@ -20,6 +20,7 @@ START = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)  # a Wednesday, US market open
 
 def make_world(db_url: str, out: Path, **overrides: Any) -> LocalWorld:
     """The engine wired as `finbot simulate` wires it, on `db_url`, with the world's clock at START."""
+    overrides.setdefault("pin_key_file", str(out.parent / "pin.key"))  # the PIN key outside the database, per test
     settings = load_settings(database_url=db_url, output_dir=out, telegram_bot_token="", **overrides)
     db = create_engine(db_url)
     world = LocalWorld(None, db, out)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 import time
@@ -25,7 +26,8 @@ def build(db_url: str, clock: Callable[[], datetime], out: Path | None = None) -
     from ledger import create_engine
 
     out = out or Path("/tmp/finbot-proc-out")
-    settings = load_settings(database_url=db_url, output_dir=out, telegram_bot_token="")
+    settings = load_settings(database_url=db_url, output_dir=out, telegram_bot_token="",
+                             pin_key_file=os.environ.get("PIN_KEY_FILE") or str(out.parent / "pin.key"))
     db = create_engine(db_url)
     world = LocalWorld(None, db, out)
     world.now = clock  # type: ignore[method-assign]

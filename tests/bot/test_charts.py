@@ -291,7 +291,7 @@ def test_statement_picture_prints_the_ledgers_closing_balance(world: LocalWorld,
     onboard(world, "bob")
     world.render(world.say("alice", "dm", "send $23.45 to @bob"))
     world.render(world.press("alice", "dm", "Confirm") or [])
-    world.render(world.say("alice", "dm", "1234"))
+    world.render(world.say("alice", "dm", "4826"))
     shown = world.render(world.say("alice", "dm", "/statement"))
     photos = [i for i in shown if i.get("photo")]
     assert len(photos) == 1 and len(built) == 1
@@ -316,7 +316,7 @@ def test_portfolio_picture_prints_what_the_text_says(world: LocalWorld, monkeypa
     onboard(world, "alice", topup="$1000")
     world.render(world.say("alice", "dm", "buy 2 AAPL"))
     world.render(world.press("alice", "dm", "Confirm") or [])
-    world.render(world.say("alice", "dm", "1234"))
+    world.render(world.say("alice", "dm", "4826"))
     world.render(world.advance(timedelta(hours=26)))
     shown = world.render(world.say("alice", "dm", "portfolio"))
     assert [i for i in shown if i.get("photo")] and len(built) == 1

@@ -20,8 +20,10 @@ from tests.bot.test_engine import balance, onboard
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _run(*args: str, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
+def _run(*args: str, crash_at: str | None = None, key: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": ""}
+    if key is not None:  # the parent world's PIN key, outside the database
+        env["PIN_KEY_FILE"] = str(key)
     env.pop("FINBOT_CRASH_AT", None)
     if crash_at:
         env["FINBOT_CRASH_AT"] = crash_at
@@ -36,7 +38,8 @@ def test_killed_between_ledger_commit_and_record_resumes_once(world: LocalWorld,
     world.render(world.say("alice", "dm", what))
     world.render(world.press("alice", "dm", "Confirm") or [])
     kind = "deposit" if what.startswith("top up") else "send"
-    killed = _run("say", db_url, START.isoformat(), "alice", "1234", crash_at="after_ledger_commit")
+    killed = _run("say", db_url, START.isoformat(), "alice", "4826", crash_at="after_ledger_commit",
+                  key=world.engine.settings.pin_key_path())
     assert killed.returncode == -9, killed.stderr[-2000:]
     with Session(world.db) as s:
         stuck = s.exec(select(Action).where(Action.kind == kind, Action.status == "executing")).all()
@@ -56,7 +59,7 @@ def test_killed_between_ledger_commit_and_record_resumes_once(world: LocalWorld,
     want = {"send $20 to @bob": (3000, 2000), "top up $20": (7000, 0), "send $20 to @nobody_yet": (5000, 0)}[what]
     assert before == want
     # again: nothing more, whatever is pressed or typed
-    world.render(world.say("alice", "dm", "1234"))
+    world.render(world.say("alice", "dm", "4826"))
     _run("sweep", db_url, START.isoformat())
     assert (balance(world, "alice"), balance(world, "bob")) == want
     report = world.engine.ledger.check()

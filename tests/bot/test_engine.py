@@ -16,7 +16,7 @@ from bot.events import Chat, ChatKind, Event, Person, Press
 from bot.models import Action, Challenge, User
 
 
-def onboard(w: LocalWorld, name: str, pin: str = "1234", topup: str | None = None) -> None:
+def onboard(w: LocalWorld, name: str, pin: str = "4826", topup: str | None = None) -> None:
     w.render(w.say(name, "dm", "/start"))
     w.render(w.say(name, "dm", "/pin"))
     w.render(w.say(name, "dm", pin))
@@ -47,7 +47,7 @@ def test_send_needs_confirm_and_pin(world: LocalWorld) -> None:
     assert balance(world, "alice") == 10000  # a card moves nothing
     world.render(world.press("alice", "dm", "Confirm") or [])
     assert balance(world, "alice") == 10000  # a press alone moves nothing
-    done = world.render(world.say("alice", "dm", "1234"))
+    done = world.render(world.say("alice", "dm", "4826"))
     assert balance(world, "alice") == 8000 and balance(world, "bob") == 2000
     assert any(i["chat"] == "dm:bob" for i in done), "bob is told"
 
@@ -57,7 +57,7 @@ def test_redelivered_event_executes_once(world: LocalWorld) -> None:
     world.render(world.say("alice", "dm", "withdraw 10"))
     world.render(world.press("alice", "dm", "Confirm") or [])
     ev = Event("redelivered-1", Chat("local", "dm:alice", ChatKind.private), Person("local", "alice", handle="alice"),
-               world.now(), text="1234", message_id="x1")
+               world.now(), text="4826", message_id="x1")
     first = world.engine.handle(ev)
     again = world.engine.handle(ev)
     assert first and again == []
@@ -87,10 +87,15 @@ def test_double_press_and_simultaneous_presses_execute_once(world: LocalWorld) -
         challenges = s.exec(select(Challenge).where(Challenge.action_id == send.id)).all()
     assert len(challenges) == 1
     answers = [r for replies in results for r in replies]
-    assert sum(1 for r in answers if "Already done" in r.text) == 3
-    world.render(world.say("alice", "dm", "1234"))
-    world.render(world.say("alice", "dm", "1234"))
+    # issue 10: a second Confirm while the PIN is pending says the PIN is awaited, not "Already done."
+    assert sum(1 for r in answers if "Already done" in r.text) == 0
+    assert sum(1 for r in answers if "PIN is awaited" in r.text) == 3
+    world.render(world.say("alice", "dm", "4826"))
+    world.render(world.say("alice", "dm", "4826"))
     assert balance(world, "alice") == 4500 and balance(world, "bob") == 500
+    again = world.engine.handle(Event("p-after", Chat("local", "dm:alice", ChatKind.private), Person("local", "alice", handle="alice"),
+                                      world.now(), press=Press("press-after", token, seq)))
+    assert [r.text for r in again] == ["Already done."]
 
 
 def test_press_by_another_member_is_refused(world: LocalWorld) -> None:
@@ -112,7 +117,7 @@ def test_press_by_another_member_is_refused(world: LocalWorld) -> None:
         assert a.status == "awaiting_confirm"
     # alice can still confirm, in private, with her PIN
     world.render(world.say("alice", "dm", f"/start {confirm_payload}"))
-    world.render(world.say("alice", "dm", "1234"))
+    world.render(world.say("alice", "dm", "4826"))
     assert balance(world, "bob") == 1000
 
 
@@ -128,7 +133,7 @@ def test_amount_changed_after_card_is_void(world: LocalWorld) -> None:
         a.payload = json.dumps(payload)
         s.add(a)
         s.commit()
-    shown = world.render(world.say("alice", "dm", "1234"))
+    shown = world.render(world.say("alice", "dm", "4826"))
     assert "void" in texts(shown).lower()
     assert balance(world, "alice") == 5000 and balance(world, "bob") == 0
 
@@ -138,7 +143,7 @@ def test_expired_card_moves_nothing(world: LocalWorld) -> None:
     world.render(world.say("alice", "dm", "withdraw 20"))
     world.render(world.press("alice", "dm", "Confirm") or [])
     world.render(world.advance(timedelta(minutes=6)))
-    shown = world.render(world.say("alice", "dm", "1234"))
+    shown = world.render(world.say("alice", "dm", "4826"))
     assert balance(world, "alice") == 5000
     assert shown
 
@@ -152,12 +157,12 @@ def test_five_wrong_pins_lock_stepup(world: LocalWorld) -> None:
     world.render(world.say("alice", "dm", "withdraw 20"))
     locked = world.render(world.press("alice", "dm", "Confirm") or [])
     assert "locked" in texts(locked).lower()
-    world.render(world.say("alice", "dm", "1234"))
+    world.render(world.say("alice", "dm", "4826"))
     assert balance(world, "alice") == 5000
     world.render(world.advance(timedelta(minutes=16)))
     world.render(world.say("alice", "dm", "withdraw 20"))
     world.render(world.press("alice", "dm", "Confirm") or [])
-    world.render(world.say("alice", "dm", "1234"))
+    world.render(world.say("alice", "dm", "4826"))
     assert balance(world, "alice") == 3000
 
 
@@ -168,7 +173,7 @@ def test_insufficient_funds_refused(world: LocalWorld) -> None:
     assert "not enough" in texts(card).lower()  # said on the card, before any step-up (issue 10)
     pressed = world.render(world.press("alice", "dm", "Confirm") or [])
     assert "not enough" in texts(pressed).lower() and "PIN" not in texts(pressed)
-    world.render(world.say("alice", "dm", "1234"))
+    world.render(world.say("alice", "dm", "4826"))
     assert balance(world, "alice") == 1000 and balance(world, "bob") == 0
 
 
@@ -182,7 +187,7 @@ def test_money_follows_the_id_not_the_handle(world: LocalWorld) -> None:
                               Person("local", "mallory", handle="bob"), world.now(), text="/start"))
     world.render(world.say("alice", "dm", "send $10 to @robert"))
     world.render(world.press("alice", "dm", "Confirm") or [])
-    world.render(world.say("alice", "dm", "1234"))
+    world.render(world.say("alice", "dm", "4826"))
     assert balance(world, "robert") == 1000
     with Session(world.db) as s:
         mallory = s.exec(select(User).where(User.handle == "bob")).one()
@@ -192,17 +197,18 @@ def test_money_follows_the_id_not_the_handle(world: LocalWorld) -> None:
 
 def test_totp_enrolment_and_used_code_refused(world: LocalWorld) -> None:
     onboard(world, "alice", topup="$900")
-    shown = world.render(world.say("alice", "dm", "/totp"))
-    assert shown[-1].get("photo"), "a QR code image is sent"
+    world.render(world.say("alice", "dm", "/totp"))
+    shown = world.render(world.say("alice", "dm", "4826"))  # the current factor first (issue 9)
+    assert shown[-1].get("secret_photo"), "a QR code image is sent"
     with Session(world.db) as s:
         secret = s.exec(select(User).where(User.handle == "alice")).one().totp_pending_secret
-    assert secret
+    assert secret and secret in shown[-1]["text"], "the secret is also given as text"
     totp = pyotp.TOTP(secret)
     code = totp.at(world.now())
     world.render(world.say("alice", "dm", code))
     world.render(world.say("alice", "dm", "withdraw 600"))
     world.render(world.press("alice", "dm", "Confirm") or [])
-    asked = world.render(world.say("alice", "dm", "1234"))
+    asked = world.render(world.say("alice", "dm", "4826"))
     assert "code" in texts(asked).lower()
     world.render(world.say("alice", "dm", code))  # the code used at enrolment: refused
     assert balance(world, "alice") == 90000
@@ -219,11 +225,17 @@ def test_pin_typed_in_group_is_deleted_and_not_accepted(world: LocalWorld) -> No
     _, rows = world.newest_with_buttons("g:trip") or ("", [])
     world.render(world.say("alice", "dm", f"/start {rows[0][0]['start']}"))
     typed = Event("pin-in-group", Chat("local", "g:trip", ChatKind.group), Person("local", "alice", handle="alice"),
-                  world.now(), text="1234", message_id="m77", addressed=False)
+                  world.now(), text="4826", message_id="m77", addressed=False)
     replies = world.engine.handle(typed)
     assert any(r.kind.value == "delete" and r.target_message_id == "m77" for r in replies)
     assert balance(world, "bob") == 0  # a PIN in a group never confirms
-    world.render(world.say("alice", "dm", "1234"))
+    # issue 9: the exposed PIN confirms nothing until it is changed (with the current PIN as proof)
+    refused = world.render(world.say("alice", "dm", "4826"))
+    assert "change it with /pin" in texts(refused).lower() and balance(world, "bob") == 0
+    for line in ("/pin", "4826", "5713", "5713"):
+        world.render(world.say("alice", "dm", line))
+    world.render(world.say("alice", "dm", f"/start {rows[0][0]['start']}"))
+    world.render(world.say("alice", "dm", "5713"))
     assert balance(world, "bob") == 1000
 
 

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def _send(w: LocalWorld, to: str, amount: str = "$5") -> None:
     w.render(w.say("alice", "dm", f"send {amount} to @{to}"))
     w.render(w.press("alice", "dm", "Confirm") or [])
-    w.render(w.say("alice", "dm", "1234"))
+    w.render(w.say("alice", "dm", "4826"))
 
 
 def _rows(w: LocalWorld) -> dict[str, Escrow]:

@@ -28,7 +28,7 @@ def _spend_elsewhere(w: LocalWorld, name: str, minor: int) -> None:
                                             credit_account_id=led.system_account("payouts", "USD").id, amount=minor)).ok
 
 
-def _topup(w: LocalWorld, name: str, amount: str, pin: str = "1234") -> None:
+def _topup(w: LocalWorld, name: str, amount: str, pin: str = "4826") -> None:
     w.render(w.say(name, "dm", f"top up {amount}"))
     w.render(w.press(name, "dm", "Confirm") or [])
     w.render(w.say(name, "dm", pin))
@@ -36,22 +36,22 @@ def _topup(w: LocalWorld, name: str, amount: str, pin: str = "1234") -> None:
 
 def test_a_request_whose_payment_failed_is_payable_after_a_top_up(world: LocalWorld) -> None:
     onboard(world, "alice")
-    onboard(world, "bob", pin="5555", topup="$50")
+    onboard(world, "bob", pin="5182", topup="$50")
     world.render(world.say("alice", "dm", "request $40 from @bob"))
     world.render(world.press("alice", "dm", "Confirm") or [])
     world.render(world.press("bob", "dm", "Pay") or [], presser="bob")
     _spend_elsewhere(world, "bob", 4000)
-    failed = world.render(world.say("bob", "dm", "5555"))
+    failed = world.render(world.say("bob", "dm", "5182"))
     assert "not enough" in texts(failed).lower()
     assert balance(world, "alice") == 0
-    _topup(world, "bob", "$50", pin="5555")
+    _topup(world, "bob", "$50", pin="5182")
     again = world.render(world.press("bob", "dm", "Pay") or [], presser="bob")
-    again += world.render(world.say("bob", "dm", "5555"))
+    again += world.render(world.say("bob", "dm", "5182"))
     assert "already failed" not in texts(again).lower() and "id already" not in texts(again).lower()
     assert balance(world, "alice") == 4000 and balance(world, "bob") == 2000
     # paid is paid: a third press moves nothing
     world.render(world.press("bob", "dm", "Pay") or [], presser="bob")
-    world.render(world.say("bob", "dm", "5555"))
+    world.render(world.say("bob", "dm", "5182"))
     assert balance(world, "alice") == 4000
 
 
@@ -61,7 +61,7 @@ def test_a_failed_card_can_be_confirmed_again_as_a_new_attempt(world: LocalWorld
     world.render(world.say("alice", "dm", "send $25 to @bob"))
     world.render(world.press("alice", "dm", "Confirm") or [])
     _spend_elsewhere(world, "alice", 2500)
-    failed = world.render(world.say("alice", "dm", "1234"))
+    failed = world.render(world.say("alice", "dm", "4826"))
     assert "not enough" in texts(failed).lower()
     assert "_" not in texts(failed)
     _topup(world, "alice", "$30")
@@ -77,7 +77,7 @@ def test_a_failed_card_can_be_confirmed_again_as_a_new_attempt(world: LocalWorld
                world.now(), press=Press("pr-retry", token, seq))
     world.render(world.engine.handle(ev))
     assert balance(world, "bob") == 0, "a press alone moves nothing"
-    world.render(world.say("alice", "dm", "1234"))
+    world.render(world.say("alice", "dm", "4826"))
     assert balance(world, "bob") == 2500 and balance(world, "alice") == 1500
     with Session(world.db) as s:
         send = s.exec(select(Action).where(Action.kind == "send")).one()
@@ -85,7 +85,7 @@ def test_a_failed_card_can_be_confirmed_again_as_a_new_attempt(world: LocalWorld
     assert world.engine.ledger.lookup_transfer(f"{send.id}:try1:0") is not None
     # the retry token is single-use: a replay moves nothing more
     world.render(world.engine.handle(Event("retry-2", ev.chat, ev.sender, world.now(), press=Press("pr-retry2", token, seq))))
-    world.render(world.say("alice", "dm", "1234"))
+    world.render(world.say("alice", "dm", "4826"))
     assert balance(world, "bob") == 2500
 
 

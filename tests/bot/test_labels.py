@@ -26,7 +26,7 @@ def test_a_moved_handle_relabels_the_old_holder_and_hides_no_wallet(world: Local
     onboard(world, "bob")
     world.render(world.say("alice", "dm", "send $20 to @bob"))
     world.render(world.press("alice", "dm", "Confirm") or [])
-    world.render(world.say("alice", "dm", "1234"))
+    world.render(world.say("alice", "dm", "4826"))
     with Session(world.db) as s:
         old_bob = s.exec(select(User).where(User.handle == "bob")).one().id
     # someone else now holds the handle bob (the old holder's new handle is not known yet)
@@ -34,7 +34,7 @@ def test_a_moved_handle_relabels_the_old_holder_and_hides_no_wallet(world: Local
                               Person("local", "mallory", handle="bob", name="Mallory"), world.now(), text="/start"))
     world.render(world.say("alice", "dm", "send $5 to @bob"))
     world.render(world.press("alice", "dm", "Confirm") or [])
-    world.render(world.say("alice", "dm", "1234"))
+    world.render(world.say("alice", "dm", "4826"))
     ledger = world.engine.ledger
     old_accounts = ledger.accounts(owner_of(old_bob or 0))
     assert old_accounts and all(a.label != "@bob" for a in old_accounts), old_accounts

@@ -14,7 +14,7 @@ from tests.bot.test_engine import balance, onboard, texts
 def _topup(w: LocalWorld, name: str, amount: str) -> None:
     w.render(w.say(name, "dm", f"top up {amount}"))
     w.render(w.press(name, "dm", "Confirm") or [])
-    w.render(w.say(name, "dm", "1234"))
+    w.render(w.say(name, "dm", "4826"))
 
 
 def test_tier0_cannot_pay_a_request_above_the_limit(world: LocalWorld) -> None:
@@ -26,7 +26,7 @@ def test_tier0_cannot_pay_a_request_above_the_limit(world: LocalWorld) -> None:
     world.render(world.say("alice", "dm", "request $1500 from @bob"))
     world.render(world.press("alice", "dm", "Confirm") or [])
     shown = world.render(world.press("bob", "dm", "Pay") or [], presser="bob")
-    shown += world.render(world.say("bob", "dm", "1234"))
+    shown += world.render(world.say("bob", "dm", "4826"))
     assert "limit" in texts(shown).lower()
     assert balance(world, "bob") == 160000 and balance(world, "alice") == 0
     with Session(world.db) as s:

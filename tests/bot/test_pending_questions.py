@@ -25,7 +25,7 @@ def test_new_send_replaces_an_amount_question(world: LocalWorld) -> None:
     assert "@carol" in shown[-1]["text"] and "@bob" not in shown[-1]["text"]
     assert "7.00" in shown[-1]["text"]
     world.render(world.press("alice", "dm", "Confirm") or [])
-    world.render(world.say("alice", "dm", "1234"))
+    world.render(world.say("alice", "dm", "4826"))
     assert balance(world, "carol") == 700 and balance(world, "bob") == 0
     # the question is gone: a bare amount now is no answer to anything
     later = world.render(world.say("alice", "dm", "20"))
@@ -49,7 +49,7 @@ def test_new_send_replaces_a_payee_question(world: LocalWorld) -> None:
     assert "dropped" in texts(shown).lower()
     assert "7.00" in shown[-1]["text"] and "20.00" not in shown[-1]["text"]
     world.render(world.press("alice", "dm", "Confirm") or [])
-    world.render(world.say("alice", "dm", "1234"))
+    world.render(world.say("alice", "dm", "4826"))
     assert balance(world, "carol") == 700 and balance(world, "alice") == 4300
 
 

@@ -38,7 +38,7 @@ def test_an_order_filled_while_unreported_is_posted(sqlite_url: str, tmp_path: P
     onboard(world, "alice", topup="$500")
     world.render(world.say("alice", "dm", "buy 1 share of AAPL"))
     world.render(world.press("alice", "dm", "Confirm") or [])
-    world.render(world.say("alice", "dm", "1234"))
+    world.render(world.say("alice", "dm", "4826"))
     assert broker.get_order(broker.open_orders()[0].client_order_id).status.value == "accepted"
     world.render(world.advance(timedelta(days=2, hours=3)))  # Monday, after the open
     ledger = world.engine.ledger

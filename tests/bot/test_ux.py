@@ -52,10 +52,10 @@ def test_card_for_more_than_the_wallet_holds_says_so_and_offers_the_top_up(world
     topup = world.render(world.press("alice", "dm", "Top up $15.00") or [])
     assert "Top up $15.00 from the sandbox funding source" in texts(topup)
     world.render(world.press("alice", "dm", "Confirm") or [])
-    world.render(world.say("alice", "dm", "1234"))
+    world.render(world.say("alice", "dm", "4826"))
     assert balance(world, "alice") == 2500
     world.render(world.press("alice", "dm", "Confirm") or [])
-    world.render(world.say("alice", "dm", "1234"))
+    world.render(world.say("alice", "dm", "4826"))
     assert balance(world, "alice") == 0 and balance(world, "bob") == 2500
 
 
@@ -75,7 +75,7 @@ def test_money_spent_after_the_card_was_shown_is_checked_at_confirm(world: Local
     world.render(world.say("alice", "dm", "send $20 to @bob"))
     world.render(world.say("alice", "dm", "withdraw 20"))
     world.render(world.press("alice", "dm", "Confirm") or [])
-    world.render(world.say("alice", "dm", "1234"))
+    world.render(world.say("alice", "dm", "4826"))
     assert balance(world, "alice") == 1000
     # the send card is the newest message with a Confirm left
     before = challenges(world)
@@ -182,8 +182,8 @@ def test_advance_in_the_terminal_chat_moves_the_bot_clock_and_runs_due_work(db_u
     db = create_engine(db_url)
     w = LocalWorld(None, db, tmp_path / "out", live=True)  # as `finbot chat` builds it: real time, moved by /advance
     w.engine = build_engine(settings, messenger="local", clock=w.now, funding=SandboxFunding(), db=db)
-    text = chat_session(w, ["/start", "/pin", "1234", "1234", "top up $50", "/press Confirm", "1234",
-                            "/as bob", "/start", "/as alice", "every day send @bob 5", "/press Confirm", "1234",
+    text = chat_session(w, ["/start", "/pin", "4826", "4826", "top up $50", "/press Confirm", "4826",
+                            "/as bob", "/start", "/as alice", "every day send @bob 5", "/press Confirm", "4826",
                             "/advance P1D", "/advance"])
     assert "Scheduled payment done" in text, text
     assert "usage: /advance" in text
@@ -200,10 +200,11 @@ def test_in_a_private_chat_the_outcome_is_a_new_message(world: LocalWorld) -> No
     onboard(world, "alice", topup="$50")
     world.render(world.say("alice", "dm", "withdraw 10"))
     world.render(world.press("alice", "dm", "Confirm") or [])
-    shown = world.render(world.say("alice", "dm", "1234"))
+    shown = world.render(world.say("alice", "dm", "4826"))
     new = [i for i in shown if i["chat"] == "dm:alice" and not i.get("edit") and "Done" in i["text"]]
     assert new, shown
-    assert any(i.get("edit") and "Done" in i["text"] for i in shown), "the card above stops offering Confirm"
+    assert any(i.get("edit") and not i.get("buttons") for i in shown), "the card above stops offering Confirm"
+    assert sum("Done" in i["text"] for i in shown) == 1, "the outcome is told once, not as an edit and again below"
 
 
 def test_a_failed_execution_is_told_in_the_private_chat_too(world: LocalWorld) -> None:
@@ -221,7 +222,7 @@ def test_a_failed_execution_is_told_in_the_private_chat_too(world: LocalWorld) -
     assert wallet is not None
     assert led.create_transfer(TransferSpec(id="drain", debit_account_id=wallet.id,
                                             credit_account_id=led.system_account("payouts", "USD").id, amount=4500)).ok
-    shown = world.render(world.say("alice", "dm", "1234"))
+    shown = world.render(world.say("alice", "dm", "4826"))
     assert any(not i.get("edit") and i["chat"] == "dm:alice" and "Not done" in i["text"] for i in shown), shown
 
 
@@ -231,7 +232,7 @@ def test_in_a_group_the_card_is_edited_and_the_sender_told_in_private(world: Loc
     world.render(world.members("g:trip", ["alice", "bob"]))
     world.render(world.say("alice", "g:trip", "send $10 to @bob"))
     world.render(world.press("alice", "g:trip", "Confirm") or [])
-    shown = world.render(world.say("alice", "dm", "1234"))
+    shown = world.render(world.say("alice", "dm", "4826"))
     assert any(i["chat"] == "g:trip" and i.get("edit") and "Done" in i["text"] for i in shown)
     assert any(i["chat"] == "dm:alice" and not i.get("edit") and "Done" in i["text"] for i in shown)
 
@@ -271,7 +272,7 @@ def test_history_labels_are_said_once_translated_and_trades_name_their_instrumen
     onboard(world, "alice", topup="$1000")
     world.render(world.say("alice", "dm", "buy 1 share of AAPL"))
     world.render(world.press("alice", "dm", "Confirm") or [])
-    filled = world.render(world.say("alice", "dm", "1234"))
+    filled = world.render(world.say("alice", "dm", "4826"))
     assert any(not i.get("edit") and i["chat"] == "dm:alice" and "AAPL" in i["text"] for i in filled), \
         "the order's outcome is a new message in the private chat, not only an edit of the card"
     en = texts(world.render(world.say("alice", "dm", "history")))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -52,7 +53,8 @@ def _matches(item: dict[str, Any], pattern: dict[str, Any]) -> bool:
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_scenario(scenario: Path, db_url: str, tmp_path: Path) -> None:
     expect = json.loads(scenario.with_suffix(".expect.json").read_text())
-    env = {**os.environ, "DATABASE_URL": db_url, "OUTPUT_DIR": str(tmp_path / "out"), "TELEGRAM_BOT_TOKEN": ""}
+    env = {**os.environ, "DATABASE_URL": db_url, "OUTPUT_DIR": str(tmp_path / "out"), "TELEGRAM_BOT_TOKEN": "",
+           "PIN_KEY_FILE": str(tmp_path / "pin.key")}
     played = finbot("simulate", "--db", db_url, "--now", expect.get("now", NOW), str(scenario), env=env, check=False)
     assert played.returncode == 0, played.stderr
     shown = [json.loads(line) for line in played.stdout.splitlines() if line.strip()]
@@ -84,6 +86,57 @@ def test_scenario(scenario: Path, db_url: str, tmp_path: Path) -> None:
         assert any(item.get("notice") and item.get("to") == who for item in shown), f"no notice to {who}"
     for name in expect.get("files", []):
         assert (tmp_path / "out" / name).stat().st_size > 0
-    # a PIN typed in a group or in private never comes back in anything the bot says
-    for item in shown:
-        assert "PIN:" not in item["text"]
+    # the digits of every PIN typed never come back in anything the bot says, nor stay in any
+    # message of the chats' log that was not deleted (the person's own included)
+    leaks = pin_leaks(typed_pins(scenario, expect), [item["text"] for item in shown], visible_messages(db_url))
+    assert not leaks, leaks
+
+
+def typed_pins(scenario: Path, expect: dict[str, Any]) -> set[str]:
+    """Every PIN-shaped line (4 to 8 digits) typed in the scenario, but those listed as not PINs."""
+    lines = [json.loads(ln) for ln in scenario.read_text(encoding="utf-8").splitlines()
+             if ln.strip() and not ln.lstrip().startswith(("#", "//"))]
+    typed = {str(ln["text"]).strip() for ln in lines if isinstance(ln.get("text"), str)}
+    return {t for t in typed if re.fullmatch(r"\d{4,8}", t)} - set(expect.get("not_pins", []))
+
+
+def visible_messages(db_url: str) -> list[str]:
+    """The text of every message in the local chats' log that was not deleted (anyone's)."""
+    import sqlalchemy as sa
+
+    from adapters.local.world import messages
+    from ledger import create_engine
+
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(sa.select(messages.c.text).where(messages.c.deleted == sa.false())).scalars())
+    finally:
+        engine.dispose()
+
+
+def pin_leaks(pins: set[str], *texts: list[str]) -> list[tuple[str, str]]:
+    """(PIN, text) for every text where the PIN's digits appear, also inside a formatted number
+    ("$4,826.00", "48 26", "48.26" read as 4826), not preceded by another digit."""
+    out: list[tuple[str, str]] = []
+    for group in texts:
+        for text in group:
+            flat = re.sub(r"(?<=\d)[,.\u00a0\u202f' ](?=\d)", "", text)
+            out += [(pin, text) for pin in pins if re.search(rf"(?<!\d){pin}", flat)]
+    return out
+
+
+def test_the_pin_leak_check_fails_on_a_leak(tmp_path: Path, sqlite_url: str) -> None:
+    """The check above can fail: digits typed in a group that the bot leaves alone stay in the log,
+    and an amount that shows a PIN's digits is caught."""
+    scenario = tmp_path / "leak.jsonl"
+    scenario.write_text("\n".join(json.dumps(x) for x in [
+        {"chat": "g:trip", "members": ["alice", "bob"]},
+        {"user": "alice", "chat": "g:trip", "text": "5917"},  # no PIN of anyone's: not deleted, still visible
+    ]) + "\n")
+    env = {**os.environ, "DATABASE_URL": sqlite_url, "OUTPUT_DIR": str(tmp_path / "out"), "TELEGRAM_BOT_TOKEN": ""}
+    played = finbot("simulate", "--db", sqlite_url, "--now", NOW, str(scenario), env=env, check=False)
+    assert played.returncode == 0, played.stderr
+    assert pin_leaks(typed_pins(scenario, {}), visible_messages(sqlite_url)) == [("5917", "5917")]
+    assert pin_leaks({"5917"}, ["Send $5,917.00 to @bob"]) and pin_leaks({"4826"}, ["48 26"])
+    assert not pin_leaks({"5917"}, ["Send $15,917.00", "2026-11-18"]) and not pin_leaks(typed_pins(scenario, {"not_pins": ["5917"]}), ["5917"])

@@ -24,10 +24,10 @@ def test_runs_on_one_database_continue_one_world(sqlite_url: str, tmp_path: Path
     first, second = tmp_path / "1.jsonl", tmp_path / "2.jsonl"
     first.write_text("\n".join(json.dumps(x) for x in [
         {"user": "alice", "chat": "dm", "text": "/start"}, {"user": "alice", "chat": "dm", "text": "/pin"},
-        {"user": "alice", "chat": "dm", "text": "1234"}, {"user": "alice", "chat": "dm", "text": "1234"},
+        {"user": "alice", "chat": "dm", "text": "4826"}, {"user": "alice", "chat": "dm", "text": "4826"},
         {"user": "alice", "chat": "dm", "text": "top up $30"}]) + "\n")
     second.write_text("\n".join(json.dumps(x) for x in [
-        {"user": "alice", "chat": "dm", "press": "Confirm"}, {"user": "alice", "chat": "dm", "text": "1234"}]) + "\n")
+        {"user": "alice", "chat": "dm", "press": "Confirm"}, {"user": "alice", "chat": "dm", "text": "4826"}]) + "\n")
     assert finbot("simulate", "--db", sqlite_url, "--now", "2026-11-18T12:00:00Z", str(first), env=env).returncode == 0
     assert finbot("simulate", "--db", sqlite_url, str(second), env=env).returncode == 0
     balances = json.loads(finbot("ledger", "balances", "--db", sqlite_url, "--json", env=env).stdout)

@@ -133,8 +133,8 @@ def mode(request: pytest.FixtureRequest) -> str:
 
 def test_onboarding_and_a_deposit(world: World) -> None:
     alice = world.server.create_user("Alice", "alice")
-    world.onboard(alice, "1234")
-    card = world.top_up(alice, 100, "1234")
+    world.onboard(alice, "4826")
+    card = world.top_up(alice, 100, "4826")
     assert card.buttons == [] and card.history, "the card is edited after execution"
     assert balances(world.url) == {"@alice": {"USD": "100.00"}}
     assert_book_holds(world.url)
@@ -146,10 +146,10 @@ def test_onboarding_and_a_deposit(world: World) -> None:
 def test_group_split_and_send_step_up_in_private_and_refuse_other_members(world: World) -> None:
     s = world.server
     alice, bob, carol = (s.create_user(n, n.lower()) for n in ("Alice", "Bob", "Carol"))
-    world.onboard(alice, "1234")
-    world.top_up(alice, 100, "1234")
-    world.onboard(bob, "1111")
-    world.top_up(bob, 40, "1111")
+    world.onboard(alice, "4826")
+    world.top_up(alice, 100, "4826")
+    world.onboard(bob, "3958")
+    world.top_up(bob, 40, "3958")
     group = s.create_group("Trip", alice, [bob, carol])
     s.settle()
     world.say(alice, "/split@finbot_test_bot 60 @bob @carol dinner", group)
@@ -163,14 +163,14 @@ def test_group_split_and_send_step_up_in_private_and_refuse_other_members(world:
     assert request.button("Pay")["url"].startswith("https://t.me/finbot_test_bot?start=")
     world.press(bob, request, "Pay")  # a deep link: /start <token> in Bob's private chat
     assert "PIN" in world.last(bob.id).text
-    world.say(bob, "1111")
+    world.say(bob, "3958")
     world.press(carol, world.last_with(group, "Decline"), "Decline")
     world.say(alice, "@finbot_test_bot send $15 to @bob", group)
     card = world.last_with(group, "Confirm")
     assert card.button("Confirm")["url"].startswith("https://t.me/finbot_test_bot?start=")
     world.press(alice, card, "Confirm")  # the step-up happens in private
     assert "PIN" in world.last(alice.id).text
-    world.say(alice, "1234")
+    world.say(alice, "4826")
     assert balances(world.url) == {"@alice": {"USD": "105.00"}, "@bob": {"USD": "35.00"}}
     assert_book_holds(world.url)
     assert not any(m.text.isdigit() for m in s.messages(group, deleted=True)), "no PIN in the group"
@@ -179,8 +179,8 @@ def test_group_split_and_send_step_up_in_private_and_refuse_other_members(world:
 def test_a_replayed_update_moves_no_money_twice(world: World) -> None:
     s = world.server
     alice = s.create_user("Alice", "alice")
-    world.onboard(alice, "1234")
-    world.top_up(alice, 100, "1234")
+    world.onboard(alice, "4826")
+    world.top_up(alice, 100, "4826")
     seen = world.texts(alice.id)
     for update in s.history():
         s.replay(update["update_id"])
@@ -193,7 +193,7 @@ def test_a_replayed_update_moves_no_money_twice(world: World) -> None:
 def test_restart_in_the_middle_of_a_conversation(world: World) -> None:
     s = world.server
     alice = s.create_user("Alice", "alice")
-    world.onboard(alice, "1234")
+    world.onboard(alice, "4826")
     world.say(alice, "top up $100")
     card = world.last_with(alice.id, "Confirm")
     world.stop()
@@ -203,7 +203,7 @@ def test_restart_in_the_middle_of_a_conversation(world: World) -> None:
     world.start()                     # a new engine and transport on the same database
     s.settle(30)
     assert "PIN" in world.last(alice.id).text
-    world.say(alice, "1234")
+    world.say(alice, "4826")
     assert balances(world.url) == {"@alice": {"USD": "100.00"}}
     assert_book_holds(world.url)
 
@@ -212,11 +212,11 @@ def test_restart_in_the_middle_of_a_conversation(world: World) -> None:
 def test_a_storm_of_429s(world: World) -> None:
     s = world.server
     alice = s.create_user("Alice", "alice")
-    world.onboard(alice, "1234")
+    world.onboard(alice, "4826")
     storm = ("sendMessage", "editMessageText", "answerCallbackQuery", "deleteMessage")
     for method in storm:
         s.fail_next(method, 1, retry_after=1)
-    card = world.top_up(alice, 100, "1234")
+    card = world.top_up(alice, 100, "4826")
     assert card.buttons == []
     refused = sorted(c.method for c in s.calls if not c.ok)
     assert refused == sorted(storm)  # each met a 429, waited and went through
@@ -231,7 +231,7 @@ def test_finbot_run_killed_mid_conversation_resumes(server: BotApiServer, sqlite
     try:
         proc.wait_ready(server)
         alice = server.create_user("Alice", "alice")
-        w.onboard(alice, "1234")
+        w.onboard(alice, "4826")
         w.say(alice, "top up $100")
         card = w.last_with(alice.id, "Confirm")
         proc.kill()  # SIGKILL: no goodbye
@@ -240,7 +240,7 @@ def test_finbot_run_killed_mid_conversation_resumes(server: BotApiServer, sqlite
         proc.wait_ready(server)
         server.settle(30)
         server.wait_until(lambda: "PIN" in w.last(alice.id).text, 20)
-        w.say(alice, "1234")
+        w.say(alice, "4826")
         server.wait_until(lambda: server.message(alice.id, card.message_id).history, 20)
     finally:
         proc.terminate()
@@ -269,13 +269,13 @@ def test_portfolio_chart_arrives_as_a_photo(server: BotApiServer, sqlite_url: st
     w = World(server, sqlite_url, settings, bot=start_bot(settings, engine))
     try:
         alice = server.create_user("Alice", "alice")
-        w.onboard(alice, "1234")
-        w.top_up(alice, 1000, "1234")
+        w.onboard(alice, "4826")
+        w.top_up(alice, 1000, "4826")
         w.say(alice, "buy 2 shares of AAPL")
         card = w.last_with(alice.id, "Confirm")
         assert "Quote" in card.text and "AAPL" in card.text
         w.press(alice, card, "Confirm")
-        w.say(alice, "1234")
+        w.say(alice, "4826")
         assert "Filled" in server.message(alice.id, card.message_id).text
         w.say(alice, "my portfolio")
         shown = w.last(alice.id)
@@ -301,12 +301,12 @@ def test_a_reply_that_cannot_be_delivered_is_a_dead_letter_an_operator_sees(
         alice, bob = s.create_user("Alice", "alice"), s.create_user("Bob", "bob")
         w.say(bob, "/start")
         broken = s.fail("sendMessage", chat_id=bob.id, ok_false=True, code=400)
-        w.onboard(alice, "1234")
-        w.top_up(alice, 100, "1234")
+        w.onboard(alice, "4826")
+        w.top_up(alice, 100, "4826")
         w.say(alice, "send $15 to @bob")
         card = w.last_with(alice.id, "Confirm")
         w.press(alice, card, "Confirm")
-        w.say(alice, "1234")
+        w.say(alice, "4826")
         s.wait_until(lambda: s.message(alice.id, card.message_id).history, 10)
         assert balances(w.url) == {"@alice": {"USD": "85.00"}, "@bob": {"USD": "15.00"}}
         assert broken.hits >= 1 and len(w.texts(bob.id)) == 1  # only the welcome got through
@@ -335,8 +335,8 @@ def test_a_chat_keeps_working_while_another_chats_replies_fail(
         down = s.fail(chat_id=bob.id, code=502)
         w.say(bob, "/start")
         w.say(bob, "show balance")
-        w.onboard(alice, "1234")
-        card = w.top_up(alice, 100, "1234")
+        w.onboard(alice, "4826")
+        card = w.top_up(alice, 100, "4826")
         assert card.buttons == [] and card.history
         assert balances(w.url) == {"@alice": {"USD": "100.00"}}
         assert w.texts(bob.id) == [] and down.hits >= 2
