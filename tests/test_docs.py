@@ -247,7 +247,7 @@ def test_intents_page_counts_dangerous_lines_as_the_scorer_does() -> None:
 @pytest.mark.parametrize(("page", "must"), [
     ("architecture.md", ["Engine.handle", "bot/engine.py", "hotpath.py", "ProcessedEvent", "after the commit"]),
     ("operating.md", ["## On Telegram", "## Behind a webhook", "## Several workers", "### SQLite", "### PostgreSQL",
-                      "## Rotating the PIN key", "generic procedure", "argon2id"]),
+                      "## The PIN key, and rotating it", "PIN_KEY_FILE", "argon2id"]),
     ("scenarios.md", ["## Exit status", "## The output", "## What a scenario may rely on", "not yet"]),
     ("intents.md", ["## A labelled file", "intent_accuracy", "slot_exact", "dangerous"]),
 ])
