@@ -130,9 +130,12 @@ class LexiconMatcher:
             tokens = [_fold_spec(tok) for tok in spec]
             self.shapes.add(key, [tokens])
             shape_labels[nlp.vocab.strings[key]] = {cat: value}
-            required = [w for tok in tokens if tok.get("OP") not in ("?", "*") and (w := _norm_words(tok.get("NORM")))]
+            required: list[frozenset[str]] = [
+                accepted for tok in tokens
+                if tok.get("OP") not in ("?", "*") and (accepted := _norm_words(tok.get("NORM")))]
             if required:
-                gate.update(min(required, key=lambda words: (len(words & frequent), len(words))))
+                rarest: frozenset[str] = min(required, key=lambda words: (len(words & frequent), len(words)))
+                gate.update(rarest)
         by_phrase: dict[str, tuple[Doc, Cats]] = {}
         for cat, value, phrase in entries:
             doc = _phrase_doc(nlp, phrase)
