@@ -220,17 +220,7 @@ def _breakdown(ax: object, data: Portfolio, room: float) -> None:
             color=[style.MONEY_IN if h.pnl >= 0 else style.MONEY_OUT for h in rows])
     for p, h, s, txt in zip(pos, rows, shares, texts, strict=True):
         ax.text(s / 10 + pad / scale, p, txt, va="center", fontsize=11, gid=f"holding:{h.symbol}")
-    ax.set_yticks(pos, [h.symbol for h in rows])
-    ax.set_xlim(0, room / scale)
-    ax.set_ylim(-0.6, len(rows) - 0.4)
-    ax.set_xticks([])
-    ax.spines["bottom"].set_visible(False)
-    ax.spines["left"].set_visible(False)
-    ax.tick_params(length=0, labelsize=12)
-    for lbl in ax.get_yticklabels():
-        lbl.set_color(style.INK)
-    ax.set_title(t(lang, "By holding: share of value, profit or loss"), loc="left", fontsize=11,
-                 fontweight="normal", color=style.MUTED)
+    style.label_bars(ax, pos, [h.symbol for h in rows], room / scale, t(lang, "By holding: share of value, profit or loss"))
 
 
 def png(data: Portfolio) -> bytes:

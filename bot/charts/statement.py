@@ -244,16 +244,7 @@ def _wallet(axes: list[Any], data: Statement, w: Wallet, left: datetime, right: 
     cp.barh(pos, ins_v, left=outs_v, color=style.MONEY_IN, height=0.62)
     for p, o, i, txt in zip(pos, outs_v, ins_v, texts, strict=True):
         cp.text(o + i + pad / scale, p, txt, va="center", fontsize=11, color=style.INK, gid=f"cp:{cur}:{len(pos) - 1 - p}")
-    cp.set_yticks(pos, names)
-    cp.set_xlim(0, room / scale)
-    cp.set_ylim(-0.6, len(names) - 0.4)
-    cp.set_xticks([])
-    cp.spines["bottom"].set_visible(False)
-    cp.spines["left"].set_visible(False)
-    cp.tick_params(length=0, labelsize=12)
-    for lbl in cp.get_yticklabels():
-        lbl.set_color(style.INK)
-    cp.set_title(t(lang, "Top counterparties"), loc="left", fontsize=11, fontweight="normal", color=style.MUTED)
+    style.label_bars(cp, pos, names, room / scale, t(lang, "Top counterparties"))
 
 
 def png(data: Statement) -> bytes:

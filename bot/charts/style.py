@@ -259,3 +259,17 @@ def visible_texts(fig: Figure) -> list[tuple[Text, Any]]:
             continue
         out.append((text, text.get_window_extent(renderer)))
     return out
+
+
+def label_bars(ax: Any, pos: list[int] | range, labels: list[str], xmax: float, title: str) -> None:
+    """Dress an axis of horizontal bars: names as ticks, no x axis, no frame, a muted title at left."""
+    ax.set_yticks(pos, labels)
+    ax.set_xlim(0, xmax)
+    ax.set_ylim(-0.6, len(labels) - 0.4)
+    ax.set_xticks([])
+    ax.spines["bottom"].set_visible(False)
+    ax.spines["left"].set_visible(False)
+    ax.tick_params(length=0, labelsize=12)
+    for lbl in ax.get_yticklabels():
+        lbl.set_color(INK)
+    ax.set_title(title, loc="left", fontsize=11, fontweight="normal", color=MUTED)
