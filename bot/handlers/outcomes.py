@@ -14,15 +14,19 @@ from bot.reasons import reason as reason_text
 
 
 def card_and_outcome(s: Session, a: Action, user: User, text: str,
-                     buttons: tuple[tuple[Button, ...], ...] = ()) -> list[Reply]:
+                     buttons: tuple[tuple[Button, ...], ...] = (),
+                     private_buttons: tuple[tuple[Button, ...], ...] = ()) -> list[Reply]:
     """Close the card and tell the outcome once where the person looks: a card in a group is edited to
     the outcome (the group sees it) and the private chat gets it as a new message; a card in the
-    private chat itself is closed with a short line, and the outcome follows it as a new message."""
-    outcome = outcome_message(s, a, user, text, buttons)
+    private chat itself is closed with a short line, and the outcome follows it as a new message.
+    `private_buttons` (a receipt) go only on what the person sees in their private chat."""
+    outcome = outcome_message(s, a, user, text, buttons + private_buttons)
     if outcome and a.card_chat_id == user.private_chat_id:
         closed = t(user.lang, "Confirmed: the result is below.") + "\n" + load(a.payload).describe(user.lang)
         return replies.edit_or_send(s, f"card:{a.id}", a.card_chat_id, closed) + outcome
-    return replies.edit_or_send(s, f"card:{a.id}", a.card_chat_id, text, buttons) + outcome
+    in_private = a.card_chat_id == user.private_chat_id
+    return replies.edit_or_send(s, f"card:{a.id}", a.card_chat_id, text,
+                                buttons + private_buttons if in_private else buttons) + outcome
 
 
 def outcome_message(s: Session, a: Action, user: User, text: str,
@@ -37,9 +41,11 @@ def outcome_message(s: Session, a: Action, user: User, text: str,
     return [Reply(ReplyKind.message, user.private_chat_id, text, buttons)]
 
 
-def done_card(s: Session, a: Action, user: User, payload: Payload) -> list[Reply]:
+def done_card(s: Session, a: Action, user: User, payload: Payload,
+              private_buttons: tuple[tuple[Button, ...], ...] = ()) -> list[Reply]:
     """The card closed as done ("Done ✅" and what it did), told where the person looks."""
-    return card_and_outcome(s, a, user, t(user.lang, "Done ✅") + "\n" + payload.describe(user.lang))
+    return card_and_outcome(s, a, user, t(user.lang, "Done ✅") + "\n" + payload.describe(user.lang),
+                            private_buttons=private_buttons)
 
 
 def reason(code: str, lang: str) -> str:

@@ -15,7 +15,7 @@ from bot.context import Ctx
 from bot.directory import display
 from bot.events import Reply
 from bot.execution import Outcome
-from bot.handlers import cards, escrow, execution, funds, outcomes, schedules
+from bot.handlers import cards, escrow, execution, funds, outcomes, receipts, schedules
 from bot.i18n import t
 from bot.models import Action, PressToken, User
 from bot.payloads import Deposit, Leg, Payload, Send, Withdraw, load
@@ -167,4 +167,5 @@ def after_send(app: App, s: Session, a: Action, user: User, payload: Payload, ou
     if payload.scheduled:
         return schedules.confirmed(app, s, a, user, payload, now)
     escrow.record(app, s, attempt_id(a.id, a.attempt), user.id or 0, payload, now)
-    return outcomes.notify_recipients(s, user, payload) + outcomes.done_card(s, a, user, payload)
+    return outcomes.notify_recipients(s, user, payload) + outcomes.done_card(
+        s, a, user, payload, receipts.buttons(app, s, a, user, payload))

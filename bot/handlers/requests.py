@@ -15,7 +15,17 @@ from bot.context import Ctx
 from bot.directory import display
 from bot.events import Button, Reply, ReplyKind
 from bot.execution import Outcome
-from bot.handlers import cards, execution, funds, outcomes, payments, replies, stepup, tokens
+from bot.handlers import (
+    cards,
+    execution,
+    funds,
+    outcomes,
+    payments,
+    receipts,
+    replies,
+    stepup,
+    tokens,
+)
 from bot.i18n import t
 from bot.models import Action, PaymentRequest, PressToken, User
 from bot.payloads import Payload, PayRequest, Request, Split
@@ -71,7 +81,8 @@ def after_request(app: App, s: Session, a: Action, user: User, payload: Payload,
 def after_pay(app: App, s: Session, a: Action, user: User, payload: Payload, outcome: Outcome,
               now: datetime) -> list[Reply]:
     assert isinstance(payload, PayRequest)
-    return request_paid(app, s, payload, now) + outcomes.done_card(s, a, user, payload)
+    return request_paid(app, s, payload, now) + outcomes.done_card(
+        s, a, user, payload, receipts.buttons(app, s, a, user, payload))
 
 
 def make_requests(app: App, s: Session, a: Action, user: User, payload: Request | Split, now: datetime) -> list[Reply]:

@@ -1,5 +1,6 @@
-"""Pictures end to end on Telegram: the monthly statement arrives as a CSV document and a PNG photo
-over HTTP from the loopback Bot API server, with the numbers the ledger holds."""
+"""Pictures end to end on Telegram: the monthly statement arrives as a CSV document and a PNG photo,
+and a done payment's Receipt button brings its receipt as a photo, over HTTP from the loopback Bot API
+server, with the numbers the ledger holds."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from tests.adapters.telegram.test_with_engine import FAST_PIN, World, balances
 from tests.tools.botapi_server import BotApiServer
 
 
-def test_statement_arrives_as_a_csv_and_a_chart_photo(server: BotApiServer, sqlite_url: str) -> None:
+def test_receipt_and_statement_arrive_as_photos_and_a_csv(server: BotApiServer, sqlite_url: str) -> None:
     w = World(server, sqlite_url, bot_settings(server, sqlite_url, **FAST_PIN))
     w.start()
     try:
@@ -23,10 +24,14 @@ def test_statement_arrives_as_a_csv_and_a_chart_photo(server: BotApiServer, sqli
         w.say(alice, "send $15 to @bob")
         w.press(alice, w.last_with(alice.id, "Confirm"), "Confirm")
         w.say(alice, "4826")
+        w.press(alice, w.last_with(alice.id, "Receipt"), "Receipt")
+        receipt = w.last(alice.id)
         w.say(alice, "/statement")
         doc, photo = server.messages(alice.id, from_bot=True)[-2:]
     finally:
         w.stop()
+    assert receipt.photo is not None and receipt.photo.content.startswith(b"\x89PNG"), receipt
+    assert receipt.photo.filename.startswith("receipt-alice-"), receipt.photo.filename
     assert doc.document is not None and doc.document.filename.endswith(".csv"), doc
     rows = doc.document.content.decode("utf-8").splitlines()
     assert len(rows) == 3, rows  # the header, the top-up and the payment to Bob
