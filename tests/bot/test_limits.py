@@ -54,6 +54,7 @@ def test_every_moving_kind_has_an_amount_the_limit_reads() -> None:
         "pay_request": {"currency": "USD", "amount": 1200},
         "buy": {"currency": "USD", "estimate": 1100, "reserve": 1200},
         "sell": {"currency": "USD", "estimate": 1200},
+        "convert": {"currency": "EUR", "fx": {"sell": "USD", "cost": 1194, "fee": 6}},
     }
     assert set(samples) == set(MOVING)
     for kind, payload in samples.items():
