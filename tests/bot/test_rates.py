@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from adapters.rates.http import HttpRates, rates_from_settings
 from bot.config import load_settings
 from bot.rates import (
     EcbEmbeddedRates,
-    HttpRates,
     NoRate,
     RatesUnavailable,
     StaleRate,
@@ -24,7 +24,6 @@ from bot.rates import (
     cross,
     embedded,
     fresh,
-    rates_from_settings,
     round_rate,
 )
 
