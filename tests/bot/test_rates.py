@@ -3,12 +3,9 @@ through EUR, staleness, and the live HTTP adapter against a loopback server this
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -26,6 +23,7 @@ from bot.rates import (
     fresh,
     round_rate,
 )
+from tests.tools.rates_server import RatesServer
 
 # 2026-10-30 (a Friday) as the ECB published it: USD 1.1172, NOK 10.312, JPY 175.68, GBP 0.8338
 FRIDAY = date(2026, 10, 30)
@@ -87,56 +85,26 @@ def test_a_plain_csv_table_in_the_ecb_format() -> None:
     assert cross(e, "USD", "NOK", date(2026, 1, 5)).value == Decimal("10.8491")
 
 
-class _Provider(BaseHTTPRequestHandler):
-    answers: dict[str, Any] = {}
-    seen: list[str] = []
-
-    def do_GET(self) -> None:  # noqa: N802
-        type(self).seen.append(self.path)
-        key = self.path.split("?", 1)[0].strip("/")
-        body = type(self).answers.get(key)
-        if body is None:
-            self.send_response(404)
-            self.end_headers()
-            return
-        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
-def provider() -> Iterator[str]:
-    _Provider.seen = []
+def provider() -> Iterator[RatesServer]:
     # the frankfurter shape; a rate with more digits than a float carries survives as Decimal
-    _Provider.answers = {
+    answers: dict[str, Any] = {
         "2026-11-01": b'{"amount":1.0,"base":"EUR","date":"2026-10-30","rates":{"USD":1.11720000000000000001,"NOK":10.312}}',
         "latest": {"base": "EUR", "date": "2026-11-18", "rates": {"USD": 1.09, "NOK": 11.2}},
         "2026-11-02": b"not json",
         "2026-11-03": {"base": "USD", "date": "2026-11-03", "rates": {"EUR": 0.9}},
     }
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Provider)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with RatesServer(answers) as server:
+        yield server
 
 
-def test_http_provider_over_loopback(provider: str) -> None:
-    live = HttpRates(provider, cache_seconds=300, today=lambda: date(2026, 11, 18))
+def test_http_provider_over_loopback(provider: RatesServer) -> None:
+    live = HttpRates(provider.url, cache_seconds=300, today=lambda: date(2026, 11, 18))
     day = live.euro_rates(date(2026, 11, 1))
     assert day.day == FRIDAY and day.per_eur["USD"] == Decimal("1.11720000000000000001")
     assert cross(live, "EUR", "NOK", date(2026, 11, 1)).value == Decimal("10.312")
     assert live.requests == 2  # the day asked for, and today's list of currencies
-    assert _Provider.seen[-1].startswith("/latest?base=EUR")
+    assert provider.seen[-1].startswith("/latest?base=EUR")
     cross(live, "EUR", "USD", date(2026, 11, 1))
     today = live.euro_rates(date(2026, 11, 18))
     assert today.day == date(2026, 11, 18) and live.requests == 2  # both from the cache now
@@ -155,10 +123,10 @@ def test_http_provider_down_is_a_clear_error() -> None:
         live.euro_rates(date(2026, 11, 18))
 
 
-def test_settings_choose_the_adapter(provider: str) -> None:
+def test_settings_choose_the_adapter(provider: RatesServer) -> None:
     assert isinstance(rates_from_settings(load_settings()), EcbEmbeddedRates)
-    live = rates_from_settings(load_settings(fx_provider="http", fx_http_url=provider))
-    assert isinstance(live, HttpRates) and live.base_url == provider
+    live = rates_from_settings(load_settings(fx_provider="http", fx_http_url=provider.url))
+    assert isinstance(live, HttpRates) and live.base_url == provider.url
     with pytest.raises(ValueError):
         rates_from_settings(load_settings(fx_provider="http", fx_http_url=""))
     with pytest.raises(ValueError):
