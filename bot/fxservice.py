@@ -57,11 +57,11 @@ def available(ledger: Ledger, user_id: int, currency: str) -> int:
 
 
 def payee_currency(s: Session, ledger: Ledger, payee: User, sent: str) -> str:
-    """The currency a payee receives `sent` in: that one when they hold it, use it by default, or keep foreign
-    wallets; else their default currency."""
+    """The currency a payee receives `sent` in: their default currency, unless they chose to keep foreign
+    wallets (then `sent`, in a wallet of its own)."""
     assert payee.id is not None
     sent = sent.upper()
-    if payee.currency.upper() == sent or holds(ledger, payee.id, sent) or keeps_foreign(s, payee.id):
+    if payee.currency.upper() == sent or keeps_foreign(s, payee.id):
         return sent
     return payee.currency.upper()
 
