@@ -124,14 +124,19 @@ def total_line(minor: int, currency: str, on: date, lang: str) -> str:
 
 
 def statement_fx_text(memo: str | None, lang: str) -> str | None:
-    """'Conversion USD → EUR at 0.895095' for a conversion leg's memo, else None."""
+    """'Conversion USD → EUR at 0.895095 · for pizza' for a conversion leg's memo, 'conversion fee' for its
+    fee leg, else None."""
     from bot.fx import parse_memo
 
+    if memo and memo.startswith("fx fee "):
+        return t(lang, "conversion fee")
     got = parse_memo(memo)
-    if got is None:
+    if got is None or memo is None:
         return None
     sell, buy, rate = got
-    return t(lang, "Conversion {sell} \u2192 {buy} at {rate}", sell=sell, buy=buy, rate=fmt_number(rate, lang))
+    text = t(lang, "Conversion {sell} \u2192 {buy} at {rate}", sell=sell, buy=buy, rate=fmt_number(rate, lang))
+    note = memo.split(" @", 1)[1].partition(" ")[2].strip()
+    return f"{text} \u00b7 {note}" if note else text
 
 
 def quote_of(payload: dict[str, Any]) -> Quote | None:

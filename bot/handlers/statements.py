@@ -14,6 +14,7 @@ from bot.clock import aware
 from bot.context import Ctx
 from bot.directory import owner_of
 from bot.events import Attachment
+from bot.fxtext import statement_fx_text
 from bot.handlers import fx, private, wallets
 from bot.i18n import fmt_datetime, t, tn
 from bot.models import OrderRow, PressToken
@@ -135,6 +136,9 @@ def history_words(c: Ctx, line: StatementLine, label: str) -> str:
     }
     if line.memo in system_memos:  # the system's own memo says more than the system account's name
         return system_memos[line.memo]
+    conversion = statement_fx_text(line.memo, c.lang)  # a conversion's leg names its pair and rate
+    if conversion is not None:
+        return conversion
     parts = [p for p in (label, line.memo) if p]
     if len(parts) == 2 and parts[0].lower() == parts[1].lower():
         parts = parts[:1]
