@@ -109,3 +109,48 @@ class FxSend(Payload):
 
     def payees(self) -> set[int | None]:
         return {leg.to_user for leg in self.legs}
+
+
+@register_payload
+@dataclass(frozen=True)
+class FxPayRequest(Payload):
+    """Paying a request in another currency than one's own: the requester receives exactly what they asked
+    (`amount` of `currency`), the payer pays `fx.total` of `fx.sell`."""
+
+    kind: ClassVar[str] = "fx_pay_request"
+    currency: str  # the request's currency
+    amount: int
+    request_id: int
+    to_user: int
+    to_label: str
+    note: str | None
+    from_user: int
+    fx: Quote
+    from_label: str | None = None
+
+    def body(self) -> dict[str, Any]:
+        return _label({"currency": self.currency, "amount": self.amount, "request_id": self.request_id,
+                       "to_user": self.to_user, "to_label": self.to_label, "note": self.note,
+                       "from_user": self.from_user, "fx": self.fx.to_payload()}, self.from_label)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FxPayRequest:
+        return cls(currency=str(data["currency"]), amount=int(data["amount"]), request_id=int(data["request_id"]),
+                   to_user=int(data["to_user"]), to_label=str(data["to_label"]), note=data.get("note"),
+                   from_user=int(data["from_user"]), fx=Quote.from_payload(data["fx"]), from_label=data.get("from_label"))
+
+    def describe(self, lang: str) -> str:
+        lines = [t(lang, "Pay {amount} to {who}", amount=money_text(self.amount, self.currency, lang), who=self.to_label)]
+        lines += send_quote_lines(self.fx, lang)
+        if self.note:
+            lines.append(t(lang, "Note: {note}", note=self.note))
+        return "\n".join(lines)
+
+    def funds_needed(self) -> tuple[str, int] | None:
+        return self.fx.sell, self.fx.total
+
+    def amount_major(self) -> Decimal:
+        return from_minor(self.fx.total, self.fx.sell)
+
+    def payees(self) -> set[int | None]:
+        return {self.to_user}

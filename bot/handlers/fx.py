@@ -15,8 +15,8 @@ from bot.context import Ctx
 from bot.directory import display
 from bot.events import Reply, ReplyKind
 from bot.execution import Outcome
-from bot.fx import RoundsToZero, SameCurrency, quote_spend
-from bot.fxpayloads import Convert, FxSend
+from bot.fx import RoundsToZero, SameCurrency, quote_receive, quote_spend, value_in
+from bot.fxpayloads import Convert, FxPayRequest, FxSend
 from bot.fxservice import (
     balance_total,
     execute,
@@ -25,10 +25,10 @@ from bot.fxservice import (
     plan_send,
     set_keep_foreign,
 )
-from bot.fxtext import error_text, expired, total_line, unknown_currency_text
+from bot.fxtext import both_amounts, error_text, expired, total_line, unknown_currency_text
 from bot.handlers import cards, outcomes
 from bot.i18n import t
-from bot.models import Action, User
+from bot.models import Action, PaymentRequest, User
 from bot.payloads import Payload, Send
 from bot.rates import FxError, RatesPort, UnknownCurrency, embedded
 from intents.model import Intent
@@ -145,7 +145,31 @@ def fx_send(app: App, c: Ctx, send: Send) -> bool:
     return True
 
 
-def _quote_lapsed(app: App, payload: Convert | FxSend) -> Outcome | None:
+def pay_request_payload(app: App, c: Ctx, req: PaymentRequest, requester: User) -> Payload | None:
+    """The payload that pays a request in another currency from the payer's own wallet (the requester gets
+    exactly what they asked), or None when the payer pays in the request's currency. Raises FxError."""
+    assert req.id is not None and requester.id is not None
+    named = req.currency.upper()
+    payer_cur = payer_currency(app.ledger, c.user, named, req.amount)
+    if payer_cur == named:
+        return None
+    q = quote_receive(rates(app), payer_cur, named, req.amount, on=c.now.date(),
+                      max_age_days=app.settings.fx_max_rate_age_days, spread_bps=app.settings.fx_spread_bps,
+                      expires_at=c.now + app.ttl)
+    return FxPayRequest(currency=named, amount=req.amount, request_id=req.id, to_user=requester.id,
+                        to_label=display(requester), note=req.note, from_user=c.uid, fx=q, from_label=display(c.user))
+
+
+def worth_text(app: App, minor: int, currency: str, other: str, lang: str, now: datetime) -> str:
+    """'$20.00 (≈ 17,90 €)': an amount and its worth in another person's currency at the day's mid rate."""
+    try:
+        worth = value_in(rates(app), minor, currency, other, now.date())
+    except FxError:
+        return money_text(minor, currency, lang)
+    return both_amounts(minor, currency, worth, other, lang)
+
+
+def _quote_lapsed(app: App, payload: Convert | FxSend | FxPayRequest) -> Outcome | None:
     now = app.clock()
     if expired(payload.fx, now):
         return Outcome(False, "quote_expired")
@@ -160,6 +184,17 @@ def execute_convert(app: App, run_id: str, payload: Payload) -> Outcome:
         return lapsed
     got = execute(app.ledger, run_id, payload.fx, payload.from_user, [(payload.from_user, payload.fx.receive)],
                   payer_label=payload.from_label)
+    return Outcome(got.ok, got.code)
+
+
+def execute_fx_pay_request(app: App, run_id: str, payload: Payload) -> Outcome:
+    """Post a confirmed payment of a request across currencies: the requester gets exactly the amount asked."""
+    assert isinstance(payload, FxPayRequest)
+    lapsed = _quote_lapsed(app, payload)
+    if lapsed is not None:
+        return lapsed
+    got = execute(app.ledger, run_id, payload.fx, payload.from_user, [(payload.to_user, payload.amount)],
+                  memo=payload.note, payer_label=payload.from_label)
     return Outcome(got.ok, got.code)
 
 
@@ -223,4 +258,19 @@ def register(bus: Bus) -> None:
     bus.executors["convert"] = execute_convert
     bus.executors["fx_send"] = execute_fx_send
     bus.after_record["fx_send"] = after_fx_send
+    bus.executors["fx_pay_request"] = execute_fx_pay_request
+    bus.after_record["fx_pay_request"] = after_fx_pay_request
+
+
+def after_fx_pay_request(app: App, s: Session, a: Action, user: User, payload: Payload, outcome: Outcome,
+                         now: datetime) -> list[Reply]:
+    """A request paid across currencies: marked paid and the requester told, as a plain payment is."""
+    from bot.handlers.requests import request_paid
+    from bot.payloads import PayRequest
+
+    assert isinstance(payload, FxPayRequest)
+    plain = PayRequest(currency=payload.currency, amount=payload.amount, request_id=payload.request_id,
+                       to_user=payload.to_user, to_label=payload.to_label, note=payload.note, fee=0,
+                       from_user=payload.from_user, from_label=payload.from_label)
+    return request_paid(app, s, plain, now) + outcomes.done_card(s, a, user, payload)
 

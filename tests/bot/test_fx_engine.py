@@ -112,3 +112,21 @@ def test_a_norwegian_top_up_of_1500_kr_is_inside_the_eur_limit(fxw: LocalWorld) 
     assert shown[-1]["buttons"] == [["Bekreft", "Avbryt"]], texts(shown)
     refused = texts(fxw.render(fxw.say("ola", "dm", "fyll på 10400 kr")))
     assert "10 312,00 kr" in refused.replace("\xa0", " ") and "1 000,00 €" in refused.replace("\xa0", " "), refused
+
+
+def test_request_and_split_across_currencies_show_both_amounts_and_pay_exactly(fxw: LocalWorld) -> None:
+    onboard(fxw, "alice", topup="$100")
+    onboard(fxw, "marie", pin="5182")
+    fxw.render(fxw.say("marie", "dm", "/currency EUR"))
+    fxw.render(fxw.say("marie", "dm", "top up 100 EUR"))
+    _confirm(fxw, "marie", pin="5182")
+    fxw.render(fxw.say("alice", "dm", "request $20 from @marie"))
+    asked = fxw.render(fxw.press("alice", "dm", "Confirm") or [])
+    assert any(i["chat"] == "dm:marie" and "$20.00 (≈ €17.90)" in str(i["text"]) for i in asked), texts(asked)
+    card = fxw.render(fxw.press("marie", "dm", "Pay") or [])
+    assert "It costs you €18.00 from your EUR wallet" in texts(card), texts(card)
+    fxw.render(fxw.say("marie", "dm", "5182"))
+    assert balance(fxw, "alice") == 10000 + 2000 and balance(fxw, "marie", "EUR") == 10000 - 1800
+    fxw.render(fxw.say("alice", "g:trip", "/split 30 @marie"))
+    split = fxw.render(fxw.press("alice", "g:trip", "Confirm") or [])
+    assert "@marie: $15.00 (≈ €13.42)" in texts(split), texts(split)
