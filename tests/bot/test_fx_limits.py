@@ -113,3 +113,20 @@ def test_send_plans_across_currencies() -> None:
     with pytest.raises(StaleRate):
         plan_send(S, RATES, payer_cur="USD", named="EUR", payee_cur="EUR", amount=2000, payees=1,
                   now=NOW + timedelta(days=5), expires_at=exp)
+
+
+def test_step_up_weighs_the_amount_in_the_reference_currency() -> None:
+    from types import SimpleNamespace
+
+    from bot.handlers.risk import reference_amount
+    from bot.payloads import Leg, Send
+    from bot.policy import Policy, PolicyInput
+
+    app = SimpleNamespace(rates=RATES, settings=S)
+    leg = Leg(to_user=2, handle="bob", label="@bob", escrow=False, amount=400000)
+    four_thousand_kr = Send(currency="NOK", legs=(leg,), note=None, from_user=1)
+    ref = reference_amount(app, four_thousand_kr, NOW)  # type: ignore[arg-type]
+    assert ref == Decimal("387.89")
+    policy = Policy(totp_above=Decimal("500"))
+    ask = PolicyInput(kind="send", amount_major=ref, new_payee=False, from_group=False, recent_count=0, totp_enrolled=True)
+    assert policy.method(ask) == "pin"  # 4,000 kr is 387.89 EUR: under the 500 threshold, no second factor
