@@ -45,11 +45,6 @@ def set_keep_foreign(s: Session, user_id: int, keep: bool, now: datetime) -> Non
         s.add(pref)
 
 
-def holds(ledger: Ledger, user_id: int, currency: str) -> bool:
-    """Whether the person has a wallet in that currency."""
-    return ledger.find_account(owner_of(user_id), currency.upper(), "wallet") is not None
-
-
 def available(ledger: Ledger, user_id: int, currency: str) -> int:
     """What the person can spend from that wallet now (0 without one)."""
     acc = ledger.find_account(owner_of(user_id), currency.upper(), "wallet")

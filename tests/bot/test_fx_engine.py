@@ -1,4 +1,4 @@
-"""Conversions through the real engine: the quote card, its lifetime, payments across currencies, bad input
+"""Conversions through the real engine (SQLite here; tests/scenarios/fx_*.jsonl play them on both databases): the quote card, its lifetime, payments across currencies, bad input
 answered in the person's language with nothing moved, balances with a total, limits in one currency."""
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ FRIDAY_NOON = datetime(2026, 10, 30, 12, 0, tzinfo=UTC)  # EUR 1 = USD 1.1172 = 
 
 
 @pytest.fixture
-def fxw(db_url: str, tmp_path: Path) -> Iterator[LocalWorld]:
-    w = make_world(db_url, tmp_path / "out")
+def fxw(sqlite_url: str, tmp_path: Path) -> Iterator[LocalWorld]:
+    """The engine on SQLite at the ECB's publication of 2026-10-30 (the scenarios run the same on PostgreSQL)."""
+    w = make_world(sqlite_url, tmp_path / "out")
     w.set_now(FRIDAY_NOON)
     yield w
     report = w.engine.ledger.check()
@@ -130,3 +131,23 @@ def test_request_and_split_across_currencies_show_both_amounts_and_pay_exactly(f
     fxw.render(fxw.say("alice", "g:trip", "/split 30 @marie"))
     split = fxw.render(fxw.press("alice", "g:trip", "Confirm") or [])
     assert "@marie: $15.00 (≈ €13.42)" in texts(split), texts(split)
+
+
+def test_a_lapsed_quote_moves_nothing_even_at_execution(sqlite_url: str, tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from bot.fx import quote_spend
+    from bot.fxpayloads import Convert
+    from bot.handlers.fx import execute_convert
+    from bot.rates import embedded
+    from bot.reasons import reason
+
+    w = make_world(sqlite_url, tmp_path / "out")
+    q = quote_spend(embedded(), "USD", "EUR", 5000, on=FRIDAY_NOON.date(), max_age_days=4, spread_bps=50,
+                    expires_at=FRIDAY_NOON + timedelta(minutes=5))
+    app = SimpleNamespace(ledger=w.engine.ledger, clock=lambda: FRIDAY_NOON + timedelta(minutes=6))
+    out = execute_convert(app, "local:dm:alice:1:try0", Convert(currency="EUR", from_user=1, fx=q))  # type: ignore[arg-type]
+    assert (out.ok, out.code) == (False, "quote_expired")
+    assert "expired with its card" in reason(out.code, "en")
+    assert w.engine.ledger.lookup_transfer("local:dm:alice:1:try0:fx:0") is None
+    w.db.dispose()
