@@ -151,3 +151,15 @@ def test_a_lapsed_quote_moves_nothing_even_at_execution(sqlite_url: str, tmp_pat
     assert "expired with its card" in reason(out.code, "en")
     assert w.engine.ledger.lookup_transfer("local:dm:alice:1:try0:fx:0") is None
     w.db.dispose()
+
+
+def test_the_terminal_chat_shows_the_quote_card(fxw: LocalWorld) -> None:
+    from tests.bot.test_ux import chat_session
+
+    text = chat_session(fxw, ["/start", "/pin", "4826", "4826", "top up $100", "/press Confirm", "4826",
+                              "/as marie", "/start", "/currency EUR", "/as alice", "send 20 € to @marie",
+                              "/press Confirm", "4826"])
+    for line in ("Send €20.00 to @marie", "It costs you $22.47 from your USD wallet", "Rate: 1 USD = 0.895095 EUR",
+                 "Fee (0.5%): $0.12", "This price holds until 10/30/26, 12:05"):
+        assert line in text, text
+    assert balance(fxw, "alice") == 10000 - 2247 and balance(fxw, "marie", "EUR") == 2000
