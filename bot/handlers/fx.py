@@ -43,7 +43,7 @@ def rates(app: App) -> RatesPort:
     return port if port is not None else embedded()
 
 
-# currency words the parser knows (INTENTS.md's currency marks), besides codes
+# currency words the parser knows (the intent contract's currency marks), besides codes
 _WORDS = {"dollar", "dollars", "bucks", "euro", "euros", "pound", "pounds", "krone", "kroner", "kr", "kroner.",
           "dollaren", "dollarer", "pund", "livres", "livre"}
 
@@ -258,19 +258,5 @@ def register(bus: Bus) -> None:
     bus.executors["convert"] = execute_convert
     bus.executors["fx_send"] = execute_fx_send
     bus.after_record["fx_send"] = after_fx_send
-    bus.executors["fx_pay_request"] = execute_fx_pay_request
-    bus.after_record["fx_pay_request"] = after_fx_pay_request
-
-
-def after_fx_pay_request(app: App, s: Session, a: Action, user: User, payload: Payload, outcome: Outcome,
-                         now: datetime) -> list[Reply]:
-    """A request paid across currencies: marked paid and the requester told, as a plain payment is."""
-    from bot.handlers.requests import request_paid
-    from bot.payloads import PayRequest
-
-    assert isinstance(payload, FxPayRequest)
-    plain = PayRequest(currency=payload.currency, amount=payload.amount, request_id=payload.request_id,
-                       to_user=payload.to_user, to_label=payload.to_label, note=payload.note, fee=0,
-                       from_user=payload.from_user, from_label=payload.from_label)
-    return request_paid(app, s, plain, now) + outcomes.done_card(s, a, user, payload)
+    bus.executors["fx_pay_request"] = execute_fx_pay_request  # its after_record is the requests room's
 

@@ -15,6 +15,7 @@ from bot.context import Ctx
 from bot.directory import display
 from bot.events import Button, Reply, ReplyKind
 from bot.execution import Outcome
+from bot.fxpayloads import FxPayRequest
 from bot.fxtext import error_text as fx_error_text
 from bot.handlers import cards, execution, funds, fx, outcomes, payments, replies, stepup, tokens
 from bot.i18n import t
@@ -36,6 +37,7 @@ def register(bus: Bus) -> None:
     bus.after_record["request"] = after_request
     bus.after_record["split"] = after_request
     bus.after_record["pay_request"] = after_pay
+    bus.after_record["fx_pay_request"] = after_fx_pay
 
 
 def intent_request(app: App, c: Ctx, intent: Intent) -> None:
@@ -74,6 +76,16 @@ def after_pay(app: App, s: Session, a: Action, user: User, payload: Payload, out
               now: datetime) -> list[Reply]:
     assert isinstance(payload, PayRequest)
     return request_paid(app, s, payload, now) + outcomes.done_card(s, a, user, payload)
+
+
+def after_fx_pay(app: App, s: Session, a: Action, user: User, payload: Payload, outcome: Outcome,
+                 now: datetime) -> list[Reply]:
+    """A request paid from a wallet in another currency (bot/handlers/fx.py): marked paid, the requester told."""
+    assert isinstance(payload, FxPayRequest)
+    plain = PayRequest(currency=payload.currency, amount=payload.amount, request_id=payload.request_id,
+                       to_user=payload.to_user, to_label=payload.to_label, note=payload.note, fee=0,
+                       from_user=payload.from_user, from_label=payload.from_label)
+    return request_paid(app, s, plain, now) + outcomes.done_card(s, a, user, payload)
 
 
 def make_requests(app: App, s: Session, a: Action, user: User, payload: Request | Split, now: datetime) -> list[Reply]:
