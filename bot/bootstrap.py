@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.db import migrate_all
 from bot.engine import Engine
 from bot.funding import FundingPort
+from bot.rates import RatesPort, embedded
 from ledger import Ledger, create_engine
 
 
@@ -26,15 +27,18 @@ def build_engine(
     broker: Any = None,
     bot_username: str | None = None,
     db: Any = None,
+    rates: RatesPort | None = None,
 ) -> Engine:
-    """Open (and migrate) the database and wire the engine with the given adapters."""
+    """Open (and migrate) the database and wire the engine with the given adapters; `rates` defaults to the
+    ECB reference rates shipped offline (bot/rates.py)."""
     engine = db if db is not None else create_engine(settings.database_url)
     migrate_all(engine)
     ledger = Ledger(engine, clock=clock)
     from intents.directory import load_directory
 
     return Engine(db=engine, ledger=ledger, settings=settings, funding=funding, clock=clock,
-                  messenger=messenger, broker=broker, instruments=load_directory())
+                  messenger=messenger, broker=broker, instruments=load_directory(),
+                  rates=rates if rates is not None else embedded())
 
 
 __all__ = ["App", "build_app", "build_engine"]

@@ -60,6 +60,7 @@ ROOMS: tuple[str, ...] = (
     "bot.handlers.orders",
     "bot.handlers.portfolio",
     "bot.handlers.receipts",
+    "bot.handlers.fx",
 )
 
 

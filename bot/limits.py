@@ -1,22 +1,19 @@
-"""Per-payment limits by KYC tier, applied to every road that moves money or places an order."""
+"""Limits by KYC tier (per payment, day and month) in one reference currency, applied through the rate to every
+road that moves money or places an order."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from bot.config import Settings
+from bot.rates import RatesPort
 from ledger.money import to_minor
 
 # the kinds of action that move the initiator's money or place an order (requests and splits move nothing)
-MOVING = ("send", "deposit", "withdraw", "pay_request", "buy", "sell")
-
-
-def limit_of(settings: Settings, tier: int) -> Decimal | None:
-    """The most one payment may be at this tier (in the payment's currency), None for no limit."""
-    if tier >= 2:
-        return None
-    return settings.kyc_tier0_limit if tier <= 0 else settings.kyc_tier1_limit
+MOVING = ("send", "deposit", "withdraw", "pay_request", "buy", "sell", "convert")
 
 
 def amount_of(kind: str, payload: dict[str, Any]) -> int | None:
@@ -24,6 +21,9 @@ def amount_of(kind: str, payload: dict[str, Any]) -> int | None:
     for a buy (or its estimate), the estimate of a sell; None for kinds that move nothing."""
     if kind not in MOVING:
         return None
+    fx = payload.get("fx")
+    if isinstance(fx, dict) and "cost" in fx:  # a conversion: what leaves the wallet, the fee included
+        return int(fx["cost"]) + int(fx.get("fee", 0))
     if kind == "send":
         return sum(int(leg["amount"]) for leg in payload.get("legs", []))
     if kind in ("buy", "sell"):
@@ -34,11 +34,85 @@ def amount_of(kind: str, payload: dict[str, Any]) -> int | None:
     return int(payload["amount"]) if payload.get("amount") is not None else None
 
 
-def over_limit(settings: Settings, tier: int, kind: str, payload: dict[str, Any]) -> int | None:
-    """The limit in minor units when the action exceeds it, else None."""
-    limit = limit_of(settings, tier)
+# -- limits in one reference currency (issue 13) ------------------------------------------------
+
+PERIODS = ("payment", "day", "month")
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A limit an action would pass: which period, the limit in the reference currency and in the
+    action's currency (both in minor units), and what the period has used already (action currency)."""
+
+    period: str
+    limit_ref: int
+    reference: str
+    limit_minor: int
+    currency: str
+    used_minor: int = 0
+
+
+def tier_limits(settings: Settings, tier: int) -> dict[str, Decimal | None]:
+    """The tier's limits per payment, per day and per month, in the reference currency (None: no limit)."""
+    if tier >= 2:
+        return dict.fromkeys(PERIODS)
+    if tier <= 0:
+        return {"payment": settings.kyc_tier0_limit, "day": settings.kyc_tier0_daily_limit,
+                "month": settings.kyc_tier0_monthly_limit}
+    return {"payment": settings.kyc_tier1_limit, "day": settings.kyc_tier1_daily_limit,
+            "month": settings.kyc_tier1_monthly_limit}
+
+
+def moved_currency(kind: str, payload: dict[str, Any]) -> str:
+    """The currency `amount_of` counts in: what leaves the wallet (the sell side of a conversion)."""
+    fx = payload.get("fx")
+    if isinstance(fx, dict) and fx.get("sell"):
+        return str(fx["sell"])
+    return str(payload["currency"])
+
+
+def to_reference(rates: RatesPort, minor: int, currency: str, reference: str, on: date) -> int:
+    """`minor` units of `currency` in minor units of `reference` at the day's mid rate (the latest known,
+    however old: a limit still applies when rates are stale)."""
+    from bot.fx import value_in
+
+    return value_in(rates, minor, currency, reference, on)
+
+
+def from_reference(rates: RatesPort, ref_minor: int, reference: str, currency: str, on: date) -> int:
+    """A reference amount shown in `currency` (rounded down): what the limit reads in the payer's money."""
+    from bot.fx import value_in
+
+    return value_in(rates, ref_minor, reference, currency, on)
+
+
+def breach(settings: Settings, rates: RatesPort, tier: int, kind: str, payload: dict[str, Any], on: date,
+           used_day_ref: int = 0, used_month_ref: int = 0) -> Breach | None:
+    """The first limit (payment, then day, then month) the action would pass, else None. `used_*_ref`: what
+    the initiator's executed moving actions of that UTC day and month already moved, in reference minor units."""
     minor = amount_of(kind, payload)
-    if limit is None or minor is None:
+    if minor is None:
         return None
-    cap = to_minor(limit, payload["currency"])
-    return cap if minor > cap else None
+    reference = settings.limits_currency.upper()
+    cur = moved_currency(kind, payload)
+    amount_ref = to_reference(rates, minor, cur, reference, on)
+    used = {"payment": 0, "day": used_day_ref, "month": used_month_ref}
+    for period, limit in tier_limits(settings, tier).items():
+        if limit is None:
+            continue
+        cap = to_minor(limit, reference)
+        if used[period] + amount_ref > cap:
+            shown = from_reference(rates, cap, reference, cur, on)
+            spent = from_reference(rates, used[period], reference, cur, on)
+            return Breach(period, cap, reference, shown, cur, spent)
+    return None
+
+
+def used_ref(rates: RatesPort, reference: str, done: list[tuple[str, dict[str, Any]]], on: date) -> int:
+    """What executed actions (kind, payload) moved, summed in reference minor units at the rate of `on`."""
+    total = 0
+    for kind, payload in done:
+        minor = amount_of(kind, payload)
+        if minor is not None:
+            total += to_reference(rates, minor, moved_currency(kind, payload), reference, on)
+    return total

@@ -11,7 +11,7 @@ class PolicyInput:
     """What the policy looks at for one action."""
 
     kind: str
-    amount_major: Decimal  # in the action's currency
+    amount_major: Decimal  # in LIMITS_CURRENCY (the engine converts at the day's rate)
     new_payee: bool
     from_group: bool
     recent_count: int  # money actions by this user inside the velocity window
@@ -20,7 +20,7 @@ class PolicyInput:
 
 @dataclass(frozen=True)
 class Policy:
-    """Thresholds from the settings."""
+    """Thresholds from the settings, in LIMITS_CURRENCY."""
 
     totp_above: Decimal = Decimal("500")
     group_totp_above: Decimal = Decimal("100")

@@ -32,6 +32,7 @@ _SENTENCES: dict[str, Callable[[str], str]] = {
     "broker": lambda lang: t(lang, "the broker could not take the order. Nothing was done; please try again later."),
     "order": lambda lang: t(lang, "the broker refused the order as asked. Nothing was done."),
     "internal": lambda lang: t(lang, "a safety check refused it, so nothing was moved. Please try again."),
+    "quote": lambda lang: t(lang, "the price of this conversion expired with its card, so nothing was moved. Ask again for a new price."),
 }
 
 # every ledger result code (and our own codes) to the sentence that says it
@@ -65,6 +66,7 @@ _BY_CODE: dict[str, str] = {
     "broker_error": "broker", "broker_unavailable": "broker", "order_not_found": "broker",
     "invalid_request": "order", "invalid_order": "order", "unknown_symbol": "order",
     "exists_with_different_order": "order",
+    "quote_expired": "quote",
     # requests no card of ours makes: a bug or a tampered row, said as a refusal
     R.linked_event_failed: "internal", R.linked_event_chain_open: "internal", R.reserved_flag: "internal",
     R.id_must_not_be_zero: "internal", R.id_must_not_be_reserved: "internal",

@@ -76,7 +76,10 @@ def _local_world(settings: Any, *, simulated_clock: bool) -> Any:
     world = LocalWorld(None, db, Path(settings.output_dir), live=not simulated_clock)
     clock = world.now  # the terminal chat's clock is live, and /advance moves it on as simulate's does
     broker = _broker(settings, db, clock)
-    world.engine = build_engine(settings, messenger="local", clock=clock, funding=SandboxFunding(), broker=broker, db=db)
+    from adapters.cli.wiring import build_rates
+
+    world.engine = build_engine(settings, messenger="local", clock=clock, funding=SandboxFunding(), broker=broker, db=db,
+                                rates=build_rates(settings, clock))
     return world
 
 
@@ -200,6 +203,7 @@ def run(db: DbOption = None) -> None:
                    f"({settings.database_url}).")
         chat(user="alice", db=db)
         return
+    from adapters.cli.wiring import build_rates
     from adapters.funding.sandbox import SandboxFunding
     from adapters.telegram.app import run as run_telegram
     from bot.bootstrap import build_engine
@@ -207,7 +211,7 @@ def run(db: DbOption = None) -> None:
 
     db_engine = create_engine(settings.database_url)
     engine = build_engine(settings, messenger="telegram", funding=SandboxFunding(),
-                          broker=_broker(settings, db_engine, None), db=db_engine)
+                          broker=_broker(settings, db_engine, None), db=db_engine, rates=build_rates(settings))
     run_telegram(settings, engine)
 
 

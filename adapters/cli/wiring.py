@@ -45,3 +45,12 @@ def build_broker(settings: Any, db: sa.Engine, clock: Callable[[], datetime] | N
 
     store = DbStateStore(db) if str(settings.broker).strip().lower() == "paper" else None
     return make_broker(settings, clock=clock, store=store, directory=load_directory())
+
+
+def build_rates(settings: Any, clock: Callable[[], datetime] | None = None) -> Any:
+    """The exchange-rates port FX_PROVIDER names: the ECB table shipped offline (ecb, the default), or the
+    live provider at FX_HTTP_URL (http), whose "today" follows the run's clock."""
+    from adapters.rates.http import rates_from_settings
+
+    today = (lambda: clock().date()) if clock is not None else None
+    return rates_from_settings(settings, today=today)

@@ -10,18 +10,22 @@ from bot.directory import owner_of
 from bot.events import Button
 from bot.handlers import tokens
 from bot.i18n import t
-from bot.limits import over_limit
 from bot.models import Action, User
 from bot.payloads import Payload, load
 
 
 def limit_ok(app: App, c: Ctx, payload: Payload) -> bool:
-    """True when the action is within the initiator's per-payment limit; else says so (every road asks this)."""
-    cap = over_limit(app.settings, c.user.kyc_tier, payload.kind, payload.to_dict())
-    if cap is None:
+    """True when the action is within the initiator's limits per payment, day and month (every road asks
+    this); they are set in one reference currency (LIMITS_CURRENCY) and applied through the day's rate.
+    Else says which, in the person's currency and the reference one."""
+    from bot.fxservice import limit_breach
+    from bot.fxtext import limit_text
+    from bot.rates import embedded
+
+    b = limit_breach(c.s, app.settings, app.rates or embedded(), c.user, payload.kind, payload.to_dict(), c.now)
+    if b is None:
         return True
-    c.say(t(c.lang, "That is above your limit of {limit} per payment. An operator can raise your tier.",
-            limit=money_text(cap, payload.currency, c.lang)))
+    c.say(limit_text(b, c.lang))
     return False
 
 

@@ -15,7 +15,7 @@ from bot.context import Ctx
 from bot.directory import display
 from bot.events import Reply
 from bot.execution import Outcome
-from bot.handlers import cards, escrow, execution, funds, outcomes, receipts, schedules
+from bot.handlers import cards, escrow, execution, funds, fx, outcomes, receipts, schedules
 from bot.i18n import t
 from bot.models import Action, PressToken, User
 from bot.payloads import Deposit, Leg, Payload, Send, Withdraw, load
@@ -111,9 +111,12 @@ def intent_send(app: App, c: Ctx, intent: Intent) -> None:
     if got is None:
         return
     cur, value, legs = got
-    cards.propose(app, c, Send(currency=cur, legs=tuple(replace(leg, amount=value) for leg in legs), note=intent.note,
-                               fee=0, from_user=c.uid, escrow_days=app.settings.escrow_days,
-                               recurrence=intent.recurrence or None, when=intent.when or None))
+    send = Send(currency=cur, legs=tuple(replace(leg, amount=value) for leg in legs), note=intent.note,
+                fee=0, from_user=c.uid, escrow_days=app.settings.escrow_days,
+                recurrence=intent.recurrence or None, when=intent.when or None)
+    if fx.fx_send(app, c, send):  # the payer or the payees use another currency: a card with a quote
+        return
+    cards.propose(app, c, send)
 
 
 def intent_deposit(app: App, c: Ctx, intent: Intent) -> None:

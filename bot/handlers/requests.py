@@ -15,10 +15,13 @@ from bot.context import Ctx
 from bot.directory import display
 from bot.events import Button, Reply, ReplyKind
 from bot.execution import Outcome
+from bot.fxpayloads import FxPayRequest
+from bot.fxtext import error_text as fx_error_text
 from bot.handlers import (
     cards,
     execution,
     funds,
+    fx,
     outcomes,
     payments,
     receipts,
@@ -29,6 +32,7 @@ from bot.handlers import (
 from bot.i18n import t
 from bot.models import Action, PaymentRequest, PressToken, User
 from bot.payloads import Payload, PayRequest, Request, Split
+from bot.rates import FxError
 from intents.model import Intent
 from ledger.money import split_largest_remainder
 
@@ -44,6 +48,7 @@ def register(bus: Bus) -> None:
     bus.after_record["request"] = after_request
     bus.after_record["split"] = after_request
     bus.after_record["pay_request"] = after_pay
+    bus.after_record["fx_pay_request"] = after_fx_pay
 
 
 def intent_request(app: App, c: Ctx, intent: Intent) -> None:
@@ -85,6 +90,16 @@ def after_pay(app: App, s: Session, a: Action, user: User, payload: Payload, out
         s, a, user, payload, receipts.buttons(app, s, a, user, payload))
 
 
+def after_fx_pay(app: App, s: Session, a: Action, user: User, payload: Payload, outcome: Outcome,
+                 now: datetime) -> list[Reply]:
+    """A request paid from a wallet in another currency (bot/handlers/fx.py): marked paid, the requester told."""
+    assert isinstance(payload, FxPayRequest)
+    plain = PayRequest(currency=payload.currency, amount=payload.amount, request_id=payload.request_id,
+                       to_user=payload.to_user, to_label=payload.to_label, note=payload.note, fee=0,
+                       from_user=payload.from_user, from_label=payload.from_label)
+    return request_paid(app, s, plain, now) + outcomes.done_card(s, a, user, payload)
+
+
 def make_requests(app: App, s: Session, a: Action, user: User, payload: Request | Split, now: datetime) -> list[Reply]:
     """One PaymentRequest a leg; the group's card lists them, or each payer gets theirs in private."""
     lang = user.lang
@@ -117,7 +132,8 @@ def group_request_card(app: App, s: Session, a: Action, requester: User, reqs: l
         payer = s.get(User, req.payer_id) if req.payer_id else None
         label = display(payer) if payer else "@" + (req.payer_handle or "?")
         mark = {"paid": " ✅", "declined": " ✗"}.get(req.status, "")
-        lines.append(f"  • {label}: {money_text(req.amount, req.currency, lang)}{mark}")
+        shown = fx.worth_text(app, req.amount, req.currency, payer.currency, lang, now) if payer else money_text(req.amount, req.currency, lang)
+        lines.append(f"  • {label}: {shown}{mark}")
     if reqs and reqs[0].note:
         lines.append(t(lang, "Note: {note}", note=reqs[0].note))
     open_left = any(r.status == "open" for r in reqs)
@@ -138,7 +154,8 @@ def dm_request_card(app: App, s: Session, req: PaymentRequest, requester: User, 
     labels = commands.labels(lang)
     pay = tokens.raw_token(app, s, "pay", request_id=req.id, allowed=payer.id, now=now)
     decline = tokens.raw_token(app, s, "decline", request_id=req.id, allowed=payer.id, now=now)
-    text = t(lang, "{who} asks you for {amount}.", who=display(requester), amount=money_text(req.amount, req.currency, lang))
+    text = t(lang, "{who} asks you for {amount}.", who=display(requester),
+             amount=fx.worth_text(app, req.amount, req.currency, payer.currency, lang, now))
     if req.note:
         text += "\n" + t(lang, "Note: {note}", note=req.note)
     assert payer.private_chat_id is not None
@@ -200,10 +217,17 @@ def on_request_press(app: App, c: Ctx, tok: PressToken, via_link: bool) -> None:
     action_id = f"pay:{req.id}"
     a = c.s.get(Action, action_id)
     assert req.id is not None and requester.id is not None
-    payload = PayRequest(currency=req.currency, amount=req.amount, request_id=req.id, to_user=requester.id,
-                         to_label=display(requester), note=req.note, fee=0, from_user=c.uid, from_label=display(c.user))
-    if (a is None or a.status not in AWAITING) and not funds.limit_ok(app, c, payload):
-        return
+    payload: Payload = PayRequest(currency=req.currency, amount=req.amount, request_id=req.id, to_user=requester.id,
+                                  to_label=display(requester), note=req.note, fee=0, from_user=c.uid,
+                                  from_label=display(c.user))
+    if a is None or a.status not in AWAITING:
+        try:  # the payer uses another currency: a card with the conversion's quote (bot/handlers/fx.py)
+            payload = fx.pay_request_payload(app, c, req, requester) or payload
+        except FxError as err:
+            c.say(fx_error_text(err, c.lang))
+            return
+        if not funds.limit_ok(app, c, payload):
+            return
     if a is None or a.status in ("cancelled", "expired", "failed"):
         attempt = 0
         if a is not None:
@@ -211,7 +235,7 @@ def on_request_press(app: App, c: Ctx, tok: PressToken, via_link: bool) -> None:
             c.s.delete(a)
             c.s.flush()
         body = payload.to_json()
-        a = Action(id=action_id, kind="pay_request", initiator_id=c.user.id or 0, messenger=c.ev.chat.messenger,
+        a = Action(id=action_id, kind=payload.kind, initiator_id=c.user.id or 0, messenger=c.ev.chat.messenger,
                    origin_chat_id=c.ev.chat.chat_id, origin_group=False, payload=body, digest=digest(body),
                    created_at=c.now, expires_at=c.now + app.ttl, card_chat_id=c.user.private_chat_id,
                    attempt=attempt)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -21,9 +22,24 @@ def stepup_method(app: App, c: Ctx, a: Action, payload: Payload) -> str:
     send the user ever made."""
     enrolled = bool(c.user.totp_secret)
     return app.policy.method(PolicyInput(
-        kind=a.kind, amount_major=payload.amount_major(),
+        kind=a.kind, amount_major=reference_amount(app, payload, c.now),
         new_payee=new_payee(c, payload) if enrolled else False, from_group=a.origin_group,
         recent_count=recent_count(app, c) if enrolled else 0, totp_enrolled=enrolled))
+
+
+def reference_amount(app: App, payload: Payload, now: datetime) -> Decimal:
+    """What the action moves in LIMITS_CURRENCY at the day's mid rate: the thresholds are set in it."""
+    from bot.fxservice import reference_major
+    from bot.rates import embedded
+    from ledger import InvalidAmount, TooPrecise, to_minor
+
+    need = payload.funds_needed()
+    cur = need[0] if need is not None else payload.currency
+    try:
+        minor = to_minor(payload.amount_major(), cur)
+    except (TooPrecise, InvalidAmount):
+        return payload.amount_major()
+    return reference_major(app.rates or embedded(), app.settings, minor, cur, now.date())
 
 
 def new_payee(c: Ctx, payload: Payload) -> bool:

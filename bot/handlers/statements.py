@@ -14,7 +14,8 @@ from bot.clock import aware
 from bot.context import Ctx
 from bot.directory import owner_of
 from bot.events import Attachment
-from bot.handlers import private, wallets
+from bot.fxtext import statement_fx_text
+from bot.handlers import fx, private, wallets
 from bot.i18n import fmt_datetime, t, tn
 from bot.models import OrderRow, PressToken
 from intents.model import Intent
@@ -87,7 +88,9 @@ def intent_balance(app: App, c: Ctx, intent: Intent) -> None:
     c = p
     ledger = uow.ledger(app, c)
     wallets.open_wallet(app, c, c.user, c.user.currency)
-    c.say(wallets.balance_lines(ledger, c.user, c.lang, only=intent.currency))
+    text = wallets.balance_lines(ledger, c.user, c.lang, only=intent.currency)
+    total = None if intent.currency else fx.total_text(app, c.user, c.lang, c.now)
+    c.say(text + ("\n" + total if total else ""))
 
 
 def intent_history(app: App, c: Ctx, intent: Intent) -> None:
@@ -133,6 +136,9 @@ def history_words(c: Ctx, line: StatementLine, label: str) -> str:
     }
     if line.memo in system_memos:  # the system's own memo says more than the system account's name
         return system_memos[line.memo]
+    conversion = statement_fx_text(line.memo, c.lang)  # a conversion's leg names its pair and rate
+    if conversion is not None:
+        return conversion
     parts = [p for p in (label, line.memo) if p]
     if len(parts) == 2 and parts[0].lower() == parts[1].lower():
         parts = parts[:1]

@@ -60,7 +60,7 @@ def on_text(app: App, c: Ctx, text: str) -> None:
         c.say(t(c.lang, "Nothing is waiting for your PIN right now."))
         return
     intent = parse(text, now=c.now, hint_lang=c.lang, directory=app.instruments, reply=c.ev.reply_to is not None)
-    if intent.clarify:
+    if intent.clarify and intent.intent != "convert":  # a conversion says itself what it lacks (bot/handlers/fx.py)
         slots.clarify(app, c, intent)
         return
     if intent.intent == "none":

@@ -36,7 +36,7 @@ def test_tier0_cannot_pay_a_request_above_the_limit(world: LocalWorld) -> None:
 def test_tier0_cannot_place_an_order_above_the_limit(world: LocalWorld) -> None:
     onboard(world, "alice")
     _topup(world, "alice", "$900")
-    _topup(world, "alice", "$900")
+    _topup(world, "alice", "$700")  # $1,600 today: the $500 order below stays inside the daily limit too
     shown = world.render(world.say("alice", "dm", "buy $1527.50 of AAPL"))
     assert "limit" in texts(shown).lower(), texts(shown)
     assert not any(i.get("buttons") == [["Confirm", "Cancel"]] for i in shown)
@@ -54,6 +54,7 @@ def test_every_moving_kind_has_an_amount_the_limit_reads() -> None:
         "pay_request": {"currency": "USD", "amount": 1200},
         "buy": {"currency": "USD", "estimate": 1100, "reserve": 1200},
         "sell": {"currency": "USD", "estimate": 1200},
+        "convert": {"currency": "EUR", "fx": {"sell": "USD", "cost": 1194, "fee": 6}},
     }
     assert set(samples) == set(MOVING)
     for kind, payload in samples.items():

@@ -1,0 +1,1 @@
+"""Rates adapters: live providers of exchange rates (the embedded ECB table is bot/rates.py's default)."""
