@@ -79,6 +79,7 @@ class ChatMember(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     chat_row_id: int = Field(foreign_key="bot_chats.id", index=True)
     user_id: int = Field(foreign_key="bot_users.id", index=True)
+    left_at: datetime | None = None  # left or was removed: not in "everyone", cannot claim, told nothing more
 
 
 class ProcessedEvent(SQLModel, table=True):
@@ -284,3 +285,6 @@ class AdminAct(SQLModel, table=True):
     target_id: int | None = Field(default=None, foreign_key="bot_users.id")
     command: str = Field(sa_column=Column(Text, nullable=False))  # the arguments as written
     result: str  # "ok", or "refused: <why>"
+
+
+import bot.groups.models  # noqa: E402,F401  (registers the group-money tables)
