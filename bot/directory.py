@@ -51,6 +51,8 @@ class Directory:
             s.flush()
             assert user.id is not None
             s.add(Identity(user_id=user.id, messenger=person.messenger, external_id=person.user_id))
+        if person.is_bot and not user.is_bot:
+            user.is_bot = True
         if person.name and person.name != user.name:
             user.name = person.name
         if person.lang and not user.lang_chosen:
@@ -129,7 +131,7 @@ class Directory:
             s.exec(
                 select(User)
                 .join(ChatMember, col(ChatMember.user_id) == col(User.id))
-                .where(ChatMember.chat_row_id == chat.id, col(ChatMember.left_at).is_(None))
+                .where(ChatMember.chat_row_id == chat.id, col(ChatMember.left_at).is_(None), col(User.is_bot) == False)  # noqa: E712
             ).all()
         )
 

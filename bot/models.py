@@ -30,6 +30,7 @@ class User(SQLModel, table=True):
     totp_pending_secret: str | None = None
     totp_last_counter: int | None = None
     is_operator: bool = False
+    is_bot: bool = False  # a bot (this one, or another in a group): never part of a group's "everyone"
     created_at: datetime
 
 

@@ -51,10 +51,10 @@ def is_member(s: Session, chat_row_id: int, user_id: int) -> bool:
 
 
 def current(s: Session, chat_row_id: int) -> list[User]:
-    """Everyone in the group now, in the order they were first seen."""
+    """Everyone in the group now (people, not bots), in the order they were first seen."""
     return list(s.exec(
         select(User).join(ChatMember, col(ChatMember.user_id) == col(User.id))
-        .where(ChatMember.chat_row_id == chat_row_id, col(ChatMember.left_at).is_(None))
+        .where(ChatMember.chat_row_id == chat_row_id, col(ChatMember.left_at).is_(None), col(User.is_bot) == False)  # noqa: E712
         .order_by(col(ChatMember.id))
     ).all())
 

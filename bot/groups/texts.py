@@ -70,8 +70,9 @@ def pot_card(lang: str, *, organiser: str, amount: int, currency: str, note: str
     what = note or t(lang, "a collection")
     lines = [t(lang, "💰 {who} collects {amount} each for {what}.", who=organiser, amount=money_text(amount, currency, lang),
                what=what)]
-    lines.append(t(lang, "Collected so far: {total} from {n} of {m}.", total=money_text(total, currency, lang), n=len(paid),
-                   m=len(paid) + len(unpaid)))
+    if status != "cancelled":
+        lines.append(t(lang, "Collected so far: {total} from {n} of {m}.", total=money_text(total, currency, lang),
+                       n=len(paid), m=len(paid) + len(unpaid)))
     if paid:
         lines.append(t(lang, "Paid: {who}", who=", ".join(paid)))
     if unpaid and status == "open":

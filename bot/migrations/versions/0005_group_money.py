@@ -1,4 +1,4 @@
-"""group money: members who left, debts between members, pots, red packets and their parts, tip budgets
+"""group money: members who left, bots marked as such, debts between members, pots, red packets and their parts, tip budgets
 
 Revision ID: 0005_group
 Revises: 0004_admin_log, 0004_pin_exposed
@@ -19,6 +19,8 @@ depends_on: str | None = None
 def upgrade() -> None:
     with op.batch_alter_table('bot_chat_members', schema=None) as batch_op:
         batch_op.add_column(sa.Column('left_at', sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table('bot_users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('is_bot', sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_table('bot_group_debts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('chat_row_id', sa.Integer(), nullable=False),
@@ -130,5 +132,7 @@ def downgrade() -> None:
     op.drop_table('bot_pot_payments')
     op.drop_table('bot_pots')
     op.drop_table('bot_group_debts')
+    with op.batch_alter_table('bot_users', schema=None) as batch_op:
+        batch_op.drop_column('is_bot')
     with op.batch_alter_table('bot_chat_members', schema=None) as batch_op:
         batch_op.drop_column('left_at')
