@@ -1,0 +1,123 @@
+"""Group money through the engine in the local world: the terminal chat's picture of who owes whom, the small-tip
+allowance and its budget, settling one pair and partly, currencies apart, a pot's reminder and deadline, who left
+out of "everyone"."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.local.world import LocalWorld
+from tests.bot.conftest import make_world
+from tests.bot.test_engine import balance, onboard, texts
+from tests.bot.test_ux import chat_session
+
+
+def say(w: LocalWorld, user: str, text: str, chat: str = "g:trip", **kw: Any) -> list[dict[str, Any]]:
+    return w.render(w.say(user, chat, text, **kw))
+
+
+def press(w: LocalWorld, user: str, label: str, chat: str = "g:trip") -> list[dict[str, Any]]:
+    return w.render(w.press(user, chat, label) or [], presser=user)
+
+
+def green(w: LocalWorld) -> None:
+    from bot.groups.reconcile import reconcile
+
+    report = w.engine.ledger.check()
+    assert report.ok, report.problems
+    assert reconcile(w.db, w.engine.ledger) == []
+
+
+def test_who_owes_what_in_the_terminal_chat_sends_the_picture(world: LocalWorld) -> None:
+    for n in ("alice", "bob", "carol"):
+        onboard(world, n)
+    world.render(world.members("g:trip", ["alice", "bob", "carol"]))
+    text = chat_session(world, ["/group trip", "I paid 90 for dinner, split with @bob @carol", "/press Confirm",
+                                "who owes what?"])
+    assert "@alice is owed $60.00" in text and "@carol owes $30.00" in text
+    assert "debts-trip.png" in text
+    assert (world.output_dir / "debts-trip.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_settle_with_one_person_partly_and_currencies_apart(world: LocalWorld) -> None:
+    onboard(world, "alice")
+    onboard(world, "bob", "3958", topup="$50")
+    onboard(world, "carol", "5182")
+    world.render(world.members("g:trip", ["alice", "bob", "carol"]))
+    say(world, "alice", "I paid 90 for dinner, split with @bob @carol")
+    press(world, "alice", "Confirm")
+    say(world, "alice", "I paid 30 EUR for taxi, split with @bob")
+    press(world, "alice", "Confirm")
+    shown = say(world, "bob", "settle up with @alice")
+    cards = [i for i in shown if i.get("buttons") == [["Confirm", "Cancel"]]]
+    assert len(cards) == 2 and "$30.00" in texts(cards) and "€15.00" in texts(cards)  # one card a currency
+    # bob pays the dollars (the newest card); he has no euros: that card offers a top-up, asks no PIN, moves nothing
+    press(world, "bob", "Confirm")
+    world.render(world.say("bob", "dm", "3958"))
+    shown = press(world, "bob", "Confirm")  # the euro card, now the newest with buttons
+    assert "Not enough money" in texts(shown) and "PIN" not in texts(shown)
+    shown = say(world, "carol", "who owes what?")
+    assert "@bob owes €15.00" in texts(shown) and "@bob owes $" not in texts(shown)  # paid debts leave, the rest stays
+    assert "@carol owes $30.00" in texts(shown)
+    assert balance(world, "bob") == 2000 and balance(world, "alice") == 3000
+    green(world)
+
+
+def test_small_tips_skip_the_pin_within_the_budget(db_url: str, tmp_path: Path) -> None:
+    w = make_world(db_url, tmp_path / "out", tip_allowance="2", tip_budget_count=2)
+    try:
+        onboard(w, "alice", topup="€20")
+        w.render(w.say("alice", "dm", "/currency EUR"))
+        onboard(w, "bob", "3958")
+        w.render(w.members("g:trip", ["alice", "bob"]))
+        kinds = []
+        for _ in range(3):
+            say(w, "bob", "nice photo")
+            shown = say(w, "alice", "tip €1", reply_to="bob")
+            kinds.append("no PIN needed" in texts(shown))
+            press(w, "alice", "Confirm")
+            if not kinds[-1]:
+                w.render(w.say("alice", "dm", "4826"))
+        assert kinds == [True, True, False]  # the third is over the budget of 2: the PIN again
+        say(w, "bob", "nice photo")
+        shown = say(w, "alice", "tip €1", reply_to="bob")
+        assert "no PIN needed" in texts(shown)  # the PIN started the budget again
+        shown = say(w, "alice", "tip @bob €3")
+        assert "no PIN needed" not in texts(shown)  # above the allowance
+        assert balance(w, "bob", "EUR") == 300
+        green(w)
+    finally:
+        w.db.dispose()
+
+
+def test_a_pot_reminds_once_then_closes_by_itself_and_leavers_drop_out(world: LocalWorld) -> None:
+    onboard(world, "alice")
+    onboard(world, "bob", "3958", topup="$20")
+    onboard(world, "carol", "5182")
+    onboard(world, "dave", "6273")
+    world.render(world.members("g:trip", ["alice", "bob", "carol", "dave"]))
+    world.render(world.left("g:trip", ["dave"]))
+    shown = say(world, "alice", "collect $5 from everyone for the gift")
+    assert "@dave" not in texts(shown) and "Not yet: @bob, @carol" in texts(shown)
+    press(world, "bob", "Pay")
+    world.render(world.say("bob", "dm", "3958"))
+    reminded = world.render(world.advance(timedelta(hours=25)))
+    assert [i["chat"] for i in reminded if "Reminder" in i["text"]] == ["dm:carol"]
+    assert not any("Reminder" in i["text"] for i in world.render(world.advance(timedelta(hours=25))))
+    closed = world.render(world.advance(timedelta(days=6)))
+    assert any("Closed: $5.00 went to @alice" in i["text"] for i in closed)
+    assert balance(world, "alice") == 500 and balance(world, "bob") == 1500
+    shown = say(world, "alice", "split 60 with everyone")
+    assert "@dave" not in texts(shown) and "@carol: $20.00" in texts(shown)
+    green(world)
+
+
+@pytest.mark.parametrize("text", ["red packet $20 for 5 people", "collect $5 for the gift", "who owes what?"])
+def test_group_money_asked_in_private_points_to_the_group(world: LocalWorld, text: str) -> None:
+    onboard(world, "alice", topup="$20")
+    shown = world.render(world.say("alice", "dm", text))
+    assert "group" in texts(shown) and not any(i.get("buttons") for i in shown)
