@@ -121,3 +121,41 @@ def test_group_money_asked_in_private_points_to_the_group(world: LocalWorld, tex
     onboard(world, "alice", topup="$20")
     shown = world.render(world.say("alice", "dm", text))
     assert "group" in texts(shown) and not any(i.get("buttons") for i in shown)
+
+
+def test_claim_presses_racing_through_the_engine_from_four_processes(pg_url: str, tmp_path: Path) -> None:
+    """12 members press Claim on a packet of 4 parts, each from 4 engine processes at once (48 presses): exactly 4
+    are paid, to 4 different people, and every other press is told why not."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.bot.conftest import START
+
+    w = make_world(pg_url, tmp_path / "out")
+    try:
+        names = [f"m{i:02d}" for i in range(12)]
+        onboard(w, "alice", topup="$20")
+        for n in names:
+            w.render(w.say(n, "dm", "/start"))
+        w.render(w.members("g:trip", ["alice", *names]))
+        say(w, "alice", "red packet $8 for 4 people")
+        press(w, "alice", "Confirm")
+        w.render(w.say("alice", "dm", "4826"))
+        env = {**os.environ, "TELEGRAM_BOT_TOKEN": "", "PIN_KEY_FILE": str(tmp_path / "pin.key")}
+        got = subprocess.run([sys.executable, "-m", "tests.bot.groups.engine_claims", pg_url, START.isoformat(), "4", *names],
+                             cwd=Path(__file__).resolve().parents[3], env=env, capture_output=True, text=True, timeout=300)
+        assert got.returncode == 0, got.stderr
+        lines = [ln for ln in got.stdout.splitlines() if ln.startswith("press ")]
+        assert len(lines) == 48
+        paid = [ln.split()[1] for ln in lines if "You got $2.00" in ln]
+        assert len(paid) == 4 and len(set(paid)) == 4
+        odd = [ln for ln in lines if not (("already claimed" in ln) or ("has been claimed" in ln) or ("You got" in ln))]
+        assert odd == []  # every other press is refused with its reason
+        assert sorted(balance(w, n) for n in names) == [0] * 8 + [200] * 4
+        print(f"engine claim race: 12 members x 4 processes = {len(lines)} presses on 4 parts: {len(paid)} paid, "
+              f"{sum('already claimed' in ln for ln in lines)} already claimed, "
+              f"{sum('has been claimed' in ln for ln in lines)} all claimed")
+        green(w)
+    finally:
+        w.db.dispose()
