@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
@@ -25,7 +27,7 @@ from bot.handlers import cards, payments, replies, tokens
 from bot.handlers.group_common import commit, in_group, notify, press_reply, wallet
 from bot.i18n import t
 from bot.models import Action, PressToken, User
-from bot.payloads import Payload
+from bot.payloads import Payload, load
 from intents.model import Intent
 
 _LUCKY = re.compile(r"\b(lucky|random|tilfeldig|heldig|chanceux|hasard|aléatoire)\b|🎲", re.IGNORECASE)
@@ -34,6 +36,7 @@ _LUCKY = re.compile(r"\b(lucky|random|tilfeldig|heldig|chanceux|hasard|aléatoir
 def register(bus: Bus) -> None:
     bus.intents["red_packet"] = intent_red_packet
     bus.presses["claim"] = press_claim
+    bus.presses["packet_mode"] = press_packet_mode
     bus.executors["red_packet"] = execute_packet
     bus.after_record["red_packet"] = after_packet
     bus.ticks.append(packets_due)
@@ -58,9 +61,37 @@ def intent_red_packet(app: App, c: Ctx, intent: Intent) -> None:
                 n=count))
         return
     assert c.chat.id is not None
-    cards.propose(app, c, RedPacketFund(currency=cur, amount=amount, parts=tuple(parts), mode=mode, note=intent.note,
-                                        chat_row_id=c.chat.id, chat_id=c.ev.chat.chat_id,
-                                        hours=app.settings.red_packet_hours, from_user=c.user.id or 0))
+    _propose(app, c, RedPacketFund(currency=cur, amount=amount, parts=tuple(parts), mode=mode, note=intent.note,
+                                   chat_row_id=c.chat.id, chat_id=c.ev.chat.chat_id,
+                                   hours=app.settings.red_packet_hours, from_user=c.uid))
+
+
+def _propose(app: App, c: Ctx, payload: RedPacketFund) -> None:
+    """The sender's card, with a setting to switch between equal and lucky parts (a new card each time)."""
+    cards.propose(app, c, payload)
+    aid = cards.action_id(c, c.ev.message_id or c.ev.event_id)
+    for i, r in enumerate(c.replies):
+        if r.ref == f"card:{aid}":
+            token = tokens.token(app, c, "packet_mode", action_id=aid, allowed=c.uid)
+            label = t(c.lang, "🎲 Lucky parts instead") if payload.mode == packets.EQUAL else t(c.lang, "Equal parts instead")
+            c.replies[i] = replace(r, buttons=r.buttons + ((Button(label, data=token),),))
+
+
+def press_packet_mode(app: App, c: Ctx, tok: PressToken, via_link: bool) -> None:
+    """The card's setting pressed: this card is void, a new one with the other kind of parts takes its place."""
+    a = cards.action_of(c, tok)
+    if a is None:
+        return
+    if a.status != "awaiting_confirm":
+        c.answer(t(c.lang, "This card is already {status}.", status=t(c.lang, a.status)))
+        return
+    old = load(a.payload)
+    assert isinstance(old, RedPacketFund)
+    mode = packets.EQUAL if old.mode == packets.LUCKY else packets.LUCKY
+    a.status, a.result = "cancelled", "changed"
+    c.replies.extend(replies.edit_or_send(c.s, f"card:{a.id}", None, t(c.lang, "Changed: see the new card below.")))
+    c.answer(t(c.lang, "OK"), alert=False)
+    _propose(app, c, dataclasses.replace(old, mode=mode, parts=tuple(packets.split_parts(old.amount, len(old.parts), mode))))
 
 
 def execute_packet(app: App, run_id: str, payload: Payload) -> Outcome:

@@ -159,3 +159,22 @@ def test_claim_presses_racing_through_the_engine_from_four_processes(pg_url: str
         green(w)
     finally:
         w.db.dispose()
+
+
+def test_the_red_packet_card_switches_to_lucky_parts(world: LocalWorld) -> None:
+    onboard(world, "alice", topup="$10")
+    for n in ("bob", "carol"):
+        world.render(world.say(n, "dm", "/start"))
+    world.render(world.members("g:trip", ["alice", "bob", "carol"]))
+    shown = say(world, "alice", "red packet $5 for 2 people")
+    assert shown[-1]["buttons"] == [["Confirm", "Cancel"], ["🎲 Lucky parts instead"]]
+    assert "Only @alice" in texts(press(world, "bob", "Lucky parts instead"))  # the sender's setting alone
+    shown = press(world, "alice", "Lucky parts instead")
+    assert "Lucky parts" in texts(shown) and shown[-1]["buttons"] == [["Confirm", "Cancel"], ["Equal parts instead"]]
+    press(world, "alice", "Confirm")
+    world.render(world.say("alice", "dm", "4826"))
+    press(world, "bob", "Claim")
+    press(world, "carol", "Claim")
+    assert balance(world, "bob") + balance(world, "carol") == 500 and min(balance(world, "bob"), balance(world, "carol")) >= 1
+    assert balance(world, "alice") == 500
+    green(world)
