@@ -40,6 +40,9 @@ AfterFn = Callable[["App", Session, Action, User, Payload, Outcome, datetime], l
 TickFn = Callable[["App", datetime], list[Reply]]
 # (app, c, users): people an event showed as members of c.chat (joined, or listed by the adapter)
 MembersFn = Callable[["App", Ctx, list[User]], None]
+# (app, c, text, intent) -> handled: a reading of the text before its intent is acted on or asked back about,
+# for shapes the intent has no slot for (an uneven split, an expense: bot/handlers/group_debts.py)
+ReaderFn = Callable[["App", Ctx, str, Intent], bool]
 
 ROOMS: tuple[str, ...] = (
     "bot.handlers.start",
@@ -61,6 +64,10 @@ ROOMS: tuple[str, ...] = (
     "bot.handlers.portfolio",
     "bot.handlers.receipts",
     "bot.handlers.fx",
+    "bot.handlers.group_debts",
+    "bot.handlers.group_packets",
+    "bot.handlers.group_pots",
+    "bot.handlers.group_tips",
 )
 
 
@@ -76,6 +83,8 @@ class Bus:
     after_record: dict[str, AfterFn] = field(default_factory=dict)
     ticks: list[TickFn] = field(default_factory=list)
     members: list[MembersFn] = field(default_factory=list)
+    left: list[MembersFn] = field(default_factory=list)  # people an event showed leaving c.chat (left, removed)
+    readers: list[ReaderFn] = field(default_factory=list)
 
     def press_handler(self, choice: str) -> PressHandler | None:
         """The handler of a token's choice: the choice itself, else its prefix up to ":" ("sched:42" -> "sched:")."""

@@ -35,6 +35,8 @@ def labels(lang: str) -> dict[str, str]:
         "pay": t(lang, "Pay"),
         "decline": t(lang, "Decline"),
         "cancel_order": t(lang, "Cancel order"),
+        "claim": t(lang, "Claim"),
+        "close": t(lang, "Close"),
     }
 
 
@@ -45,6 +47,11 @@ def menu(lang: str) -> list[tuple[str, str]]:
         ("send", t(lang, "Send money: /send 20 @anna")),
         ("request", t(lang, "Ask for money: /request 20 @anna")),
         ("split", t(lang, "Split a bill: /split 60 @bob @carol")),
+        ("debts", t(lang, "In a group: who owes whom")),
+        ("settle", t(lang, "In a group: settle up the debts")),
+        ("collect", t(lang, "In a group: collect money: /collect $10 for the gift")),
+        ("redpacket", t(lang, "In a group: a red packet: /redpacket $20 for 5 people")),
+        ("tip", t(lang, "Tip the author of a message: reply with /tip 2")),
         ("balance", t(lang, "Show your balance")),
         ("history", t(lang, "Latest transactions")),
         ("statement", t(lang, "Monthly statement (CSV and chart)")),
@@ -70,6 +77,8 @@ def help_text(lang: str) -> str:
         "• " + t(lang, "send $20 to @anna — pay someone"),
         "• " + t(lang, "request $20 from @anna — ask for money"),
         "• " + t(lang, "split 60 with @bob @carol — share a bill"),
+        "• " + t(lang, "in a group: I paid 90 for dinner, split with @bob @carol / who owes what? / settle up"),
+        "• " + t(lang, "in a group: collect $10 from everyone for the gift / red packet $20 for 5 people / tip 2 (as a reply)"),
         "• " + t(lang, "top up $100 / withdraw 50 — move money in and out"),
         "• " + t(lang, "convert $50 to EUR — change money into another currency (/wallets keep|convert)"),
         "• " + t(lang, "show balance / history / /statement"),

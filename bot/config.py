@@ -35,6 +35,14 @@ class Settings(BaseSettings):
     pin_pepper: str = ""
     pin_key_file: str = ""  # empty: beside the SQLite database, else .finbot/pin.key
 
+    # group money (bot/groups): red packets, pots, tips
+    red_packet_hours: int = 24  # a red packet's parts not claimed by then go back to the sender
+    pot_days: int = 7  # a pot (collection) closes by itself after this many days, paying its organiser
+    pot_remind_hours: int = 24  # those who have not paid into a pot are reminded once after this many hours (0: never)
+    tip_allowance: Decimal = Decimal("0")  # tips up to this (EUR) skip the PIN; 0: off (every tip asks for it)
+    tip_budget_count: int = 5  # PIN-less tips allowed since the last PIN (PSD2 RTS art. 16: at most 5 ...)
+    tip_budget_eur: Decimal = Decimal("100")  # ... or EUR 100 in total, whichever comes first
+
     # KYC tiers: limits in the reference currency (LIMITS_CURRENCY, major units), applied to any
     # currency through the day's rate: per payment, per day and per calendar month (UTC)
     limits_currency: str = "EUR"

@@ -51,6 +51,8 @@ class Directory:
             s.flush()
             assert user.id is not None
             s.add(Identity(user_id=user.id, messenger=person.messenger, external_id=person.user_id))
+        if person.is_bot and not user.is_bot:
+            user.is_bot = True
         if person.name and person.name != user.name:
             user.name = person.name
         if person.lang and not user.lang_chosen:
@@ -110,7 +112,8 @@ class Directory:
         return row
 
     def note_member(self, s: Session, chat: ChatRow, user: User) -> None:
-        """Remember that a user is in a group."""
+        """Remember that a user is in a group (one who left stays out until a join says otherwise:
+        a press or a redelivered message is no way back in; bot/groups/membership.py records joins)."""
         if chat.kind != ChatKind.group.value:
             return
         exists = s.exec(
@@ -123,12 +126,12 @@ class Directory:
 
     @staticmethod
     def members(s: Session, chat: ChatRow) -> list[User]:
-        """Everyone seen in a group."""
+        """Everyone in a group now (seen there, and not left since)."""
         return list(
             s.exec(
                 select(User)
                 .join(ChatMember, col(ChatMember.user_id) == col(User.id))
-                .where(ChatMember.chat_row_id == chat.id)
+                .where(ChatMember.chat_row_id == chat.id, col(ChatMember.left_at).is_(None), col(User.is_bot) == False)  # noqa: E712
             ).all()
         )
 

@@ -223,3 +223,7 @@ class Engine:
         if joined:
             for hook in app.bus.members:
                 hook(app, c, joined)
+        gone = [app.directory.user_for(c.s, person, c.now) for person in c.ev.left]
+        if gone:
+            for hook in app.bus.left:
+                hook(app, c, gone)

@@ -76,7 +76,8 @@ class Event:
     entities: tuple[Mention, ...] = ()
     reply_to: ReplyTo | None = None
     press: Press | None = None
-    members: tuple[Person, ...] = ()
+    members: tuple[Person, ...] = ()  # people who are in the group (joined, added, declared)
+    left: tuple[Person, ...] = ()  # people who left the group or were removed from it
     addressed: bool = True
     edited: bool = False
 

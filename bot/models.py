@@ -30,6 +30,7 @@ class User(SQLModel, table=True):
     totp_pending_secret: str | None = None
     totp_last_counter: int | None = None
     is_operator: bool = False
+    is_bot: bool = False  # a bot (this one, or another in a group): never part of a group's "everyone"
     created_at: datetime
 
 
@@ -79,6 +80,7 @@ class ChatMember(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     chat_row_id: int = Field(foreign_key="bot_chats.id", index=True)
     user_id: int = Field(foreign_key="bot_users.id", index=True)
+    left_at: datetime | None = None  # left or was removed: not in "everyone", cannot claim, told nothing more
 
 
 class ProcessedEvent(SQLModel, table=True):
@@ -286,4 +288,5 @@ class AdminAct(SQLModel, table=True):
     result: str  # "ok", or "refused: <why>"
 
 
+import bot.groups.models  # noqa: E402,F401  (registers the group-money tables)
 from bot.fxmodels import FxPref  # noqa: E402,F401  (issue 13's table, registered with the others)

@@ -33,6 +33,10 @@ _SENTENCES: dict[str, Callable[[str], str]] = {
     "order": lambda lang: t(lang, "the broker refused the order as asked. Nothing was done."),
     "internal": lambda lang: t(lang, "a safety check refused it, so nothing was moved. Please try again."),
     "quote": lambda lang: t(lang, "the price of this conversion expired with its card, so nothing was moved. Ask again for a new price."),
+    "pot_ended": lambda lang: t(lang, "the collection was closed or cancelled before your PIN came, so nothing was moved."),
+    "pot_gone": lambda lang: t(lang, "the collection ended while you were paying, so your payment was given back."),
+    "pot_refused": lambda lang: t(lang, "this collection does not take a payment from you (you already paid, "
+                                        "organise it, or are not in the group), so nothing was moved."),
 }
 
 # every ledger result code (and our own codes) to the sentence that says it
@@ -67,6 +71,9 @@ _BY_CODE: dict[str, str] = {
     "invalid_request": "order", "invalid_order": "order", "unknown_symbol": "order",
     "exists_with_different_order": "order",
     "quote_expired": "quote",
+    # a payment into a group's collection (bot/groups/pots.py)
+    "pot_closed": "pot_ended", "pot_cancelled": "pot_ended", "no_pot": "pot_ended", "pot_gone": "pot_gone",
+    "already_paid": "pot_refused", "own_pot": "pot_refused", "not_member": "pot_refused", "not_invited": "pot_refused",
     # requests no card of ours makes: a bug or a tampered row, said as a refusal
     R.linked_event_failed: "internal", R.linked_event_chain_open: "internal", R.reserved_flag: "internal",
     R.id_must_not_be_zero: "internal", R.id_must_not_be_reserved: "internal",

@@ -82,14 +82,16 @@ def check(db: DbOption = None) -> None:
     Exit status: 0 when everything holds, 1 when a problem was found, 2 bad input (e.g. --db).
     """
     from bot.escrow import reconcile_report
+    from bot.groups.reconcile import report as group_report
 
     with _open(db) as ledger:
         report = ledger.check()
         escrow_problems, escrow_summary = reconcile_report(ledger.engine, ledger)
-    problems = report.problems + escrow_problems
+        group_problems, group_summary = group_report(ledger.engine, ledger)
+    problems = report.problems + escrow_problems + group_problems
     for problem in problems:
         typer.echo(problem)
-    summary = report.summary + escrow_summary
+    summary = report.summary + escrow_summary + group_summary
     typer.echo(("ok: " if not problems else "FAILED: ") + summary)
     raise typer.Exit(0 if not problems else 1)
 

@@ -40,7 +40,7 @@ def play(world: LocalWorld, lines: Iterable[str], out: TextIO = sys.stdout) -> i
 
 
 def step(world: LocalWorld, item: dict[str, Any], no: int) -> list[dict[str, Any]]:
-    """One scenario line: a message, a press, members, an operator, or the clock moving on."""
+    """One scenario line: a message, a press, members, who left, an operator, or the clock moving on."""
     if "advance" in item:
         try:
             duration = parse_duration(str(item["advance"]))
@@ -51,7 +51,7 @@ def step(world: LocalWorld, item: dict[str, Any], no: int) -> list[dict[str, Any
         user = _str(item, "user", no)
         world.engine.set_operator("local", user, user)
         return []
-    for key in ("user", "chat", "lang", "press", "reply_to", "members"):
+    for key in ("user", "chat", "lang", "press", "reply_to", "members", "left"):
         value = item.get(key)
         if any("\x00" in str(v) for v in (value if isinstance(value, list) else [value])):
             raise ScenarioError(no, f"{key} has a NUL byte (only a message's text may, and the bot refuses it)")
@@ -61,6 +61,11 @@ def step(world: LocalWorld, item: dict[str, Any], no: int) -> list[dict[str, Any
             raise ScenarioError(no, "members needs a group chat \"g:<name>\" and a list of users")
         names = [str(n).lstrip("@") for n in item["members"]]
         return world.render(world.members(chat, names)) if names else []
+    if "left" in item:
+        if not isinstance(chat, str) or not chat.startswith("g:") or not isinstance(item["left"], list):
+            raise ScenarioError(no, "left needs a group chat \"g:<name>\" and a list of users")
+        names = [str(n).lstrip("@") for n in item["left"]]
+        return world.render(world.left(chat, names)) if names else []
     user = _str(item, "user", no).lstrip("@")
     if not isinstance(chat, str):
         raise ScenarioError(no, "chat is missing")
@@ -75,7 +80,7 @@ def step(world: LocalWorld, item: dict[str, Any], no: int) -> list[dict[str, Any
     if "text" in item:
         replies = world.say(user, chat, str(item["text"]), lang=lang, reply_to=item.get("reply_to"))
         return world.render(replies)
-    raise ScenarioError(no, "a line needs text, press, members, advance or operator")
+    raise ScenarioError(no, "a line needs text, press, members, left, advance or operator")
 
 
 def _str(item: dict[str, Any], key: str, no: int) -> str:

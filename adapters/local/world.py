@@ -203,6 +203,13 @@ class LocalWorld:
         ev = Event(self.event_id(), ch, people[0], self.now(), members=people)
         return self.engine.handle(ev)
 
+    def left(self, chat: str, names: list[str]) -> list[Reply]:
+        """`names` leave the group (what Telegram reports as a chat_member update)."""
+        ch = self.chat(names[0] if names else "nobody", chat)
+        people = tuple(self.person(n) for n in names)
+        ev = Event(self.event_id(), ch, people[0], self.now(), left=people)
+        return self.engine.handle(ev)
+
     def find_button(self, chat_id: str, label: str) -> tuple[str, dict[str, Any]] | None:
         """The message and button a press of `label` ('#2': the second button) in the chat would press."""
         by_position = label.startswith("#") and label[1:].isdigit()

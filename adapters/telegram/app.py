@@ -36,7 +36,8 @@ from bot.events import Event, Reply, ReplyKind
 
 log = logging.getLogger("finbot.telegram")
 
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+# chat_member comes only when asked for here and the bot is an administrator; my_chat_member tells the bot about itself
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "chat_member", "my_chat_member"]
 LANGUAGES = ("en", "nb", "fr")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 T = TypeVar("T")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from telegram import Chat as TgChat
-from telegram import Message, MessageEntity, Update
+from telegram import ChatMember, ChatMemberUpdated, Message, MessageEntity, Update
 from telegram import User as TgUser
 
 from bot.events import Chat, ChatKind, Event, Mention, Person, Press, ReplyTo
@@ -60,7 +60,30 @@ def to_event(update: Update, me: BotIdentity, now: datetime | None = None) -> Ev
         return _message(update.message, me)
     if update.edited_message is not None:
         return _message(update.edited_message, me, edited=True)
+    changed = update.chat_member or update.my_chat_member
+    if changed is not None:
+        return _membership(changed)
     return None
+
+
+IN_GROUP = frozenset({ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER, ChatMember.RESTRICTED})
+
+
+def _membership(cm: ChatMemberUpdated) -> Event | None:
+    """A chat_member (someone else) or my_chat_member (the bot) update: joined, or left / kicked."""
+    new = cm.new_chat_member
+    who = person(new.user)
+    # a restricted member may still be in the group or not (`is_member`)
+    inside = new.status in IN_GROUP and (new.status != ChatMember.RESTRICTED or bool(getattr(new, "is_member", True)))
+    was_inside = cm.old_chat_member.status in IN_GROUP
+    if inside == was_inside:
+        return None  # a promotion or a new restriction: still in the group, nothing for the engine
+    event_id = f"cm:{cm.chat.id}:{new.user.id}:{int(cm.date.timestamp())}:{new.status}"
+    where = chat(cm.chat)
+    if inside:
+        return Event(event_id=event_id, chat=where, sender=person(cm.from_user), at=cm.date, members=(who,),
+                     addressed=False)
+    return Event(event_id=event_id, chat=where, sender=person(cm.from_user), at=cm.date, left=(who,), addressed=False)
 
 
 def _press(update: Update, me: BotIdentity, now: datetime) -> Event | None:
@@ -80,7 +103,11 @@ def _message(msg: Message, me: BotIdentity, *, edited: bool = False) -> Event | 
     if msg.from_user is None:
         return None
     members = tuple(person(u) for u in msg.new_chat_members or ())
+    left = (person(msg.left_chat_member),) if msg.left_chat_member is not None else ()
     text = msg.text if msg.text is not None else msg.caption
+    if left:
+        return Event(event_id=f"m:{msg.chat.id}:{msg.message_id}", chat=chat(msg.chat), sender=person(msg.from_user),
+                     at=msg.date, message_id=str(msg.message_id), left=left, addressed=False)
     if text is None and not members:
         return None
     where = chat(msg.chat)

@@ -60,6 +60,8 @@ def on_text(app: App, c: Ctx, text: str) -> None:
         c.say(t(c.lang, "Nothing is waiting for your PIN right now."))
         return
     intent = parse(text, now=c.now, hint_lang=c.lang, directory=app.instruments, reply=c.ev.reply_to is not None)
+    if any(reader(app, c, text, intent) for reader in app.bus.readers):
+        return
     if intent.clarify and intent.intent != "convert":  # a conversion says itself what it lacks (bot/handlers/fx.py)
         slots.clarify(app, c, intent)
         return

@@ -67,9 +67,9 @@ def test_button_labels_are_the_contract_ones() -> None:
     assert t("nb", "Confirm") == "Bekreft"
     assert t("fr", "Confirm") == "Confirmer"
     assert commands.labels("nb") == {"confirm": "Bekreft", "cancel": "Avbryt", "pay": "Betal", "decline": "Avslå",
-                                       "cancel_order": "Avbryt ordren"}
+                                       "cancel_order": "Avbryt ordren", "claim": "Hent", "close": "Avslutt"}
     assert commands.labels("fr") == {"confirm": "Confirmer", "cancel": "Annuler", "pay": "Payer", "decline": "Refuser",
-                                       "cancel_order": "Annuler l'ordre"}
+                                       "cancel_order": "Annuler l'ordre", "claim": "Prendre", "close": "Clore"}
     assert commands.labels("en")["confirm"] == "Confirm"
 
 

@@ -410,6 +410,24 @@ class BotApiServer:
             self._store_and_route(chat, msg, force=True)
             return msg
 
+    def remove_member(self, chat_id: int, user: User, *, kicked: bool = False, by: User | None = None) -> JSON:
+        """`user` leaves the group (or is kicked by `by`): a `left_chat_member` service message, and a
+        `chat_member` update (Telegram sends it only when asked for in allowed_updates, to an administrator bot)."""
+        with self._lock:
+            chat = self._chats[chat_id]
+            if user.id in chat.members:
+                chat.members.remove(user.id)
+            actor = by or user
+            msg = self._new_message(chat, actor, None)
+            msg["left_chat_member"] = user.to_api()
+            self._store_and_route(chat, msg, force=True)
+            new: JSON = {"status": "kicked", "user": user.to_api(), "until_date": 0} if kicked else \
+                {"status": "left", "user": user.to_api()}
+            self._enqueue({"chat_member": {"chat": chat.to_api(), "from": actor.to_api(), "date": int(time.time()),
+                                           "old_chat_member": {"status": "member", "user": user.to_api()},
+                                           "new_chat_member": new}})
+            return msg
+
     # ---------------------------------------------------------------- acting as people
 
     def send(

@@ -159,3 +159,20 @@ def test_an_edited_message_is_a_new_event_about_the_same_message(server: BotApiS
     assert ev.message_id == first.message_id and ev.event_id != first.event_id
     server.edit(alice, original, "send 30 to @bob_b")
     assert event_of(server).event_id not in (ev.event_id, first.event_id)
+
+
+def test_leaving_and_kicks_are_learnt_from_service_messages_and_chat_member_updates(server: BotApiServer) -> None:
+    """A member who leaves (or is kicked) reaches the engine as an event with `left`, from the service message and
+    from the chat_member update alike (the adapter asks for chat_member and my_chat_member in allowed_updates)."""
+    from adapters.telegram.app import ALLOWED_UPDATES
+
+    assert {"chat_member", "my_chat_member"} <= set(ALLOWED_UPDATES)
+    alice, bob, carol = (server.create_user(n, n.lower()) for n in ("Alice", "Bob", "Carol"))
+    gid = server.create_group("trip", alice, [bob, carol])
+    first = len(server._updates)
+    server.remove_member(gid, bob)
+    server.remove_member(gid, carol, kicked=True, by=alice)
+    events = [event_of(server, i) for i in range(first, len(server._updates))]
+    assert [(e.chat.chat_id, [p.handle for p in e.left]) for e in events] == [(str(gid), ["bob"])] * 2 + [(str(gid), ["carol"])] * 2
+    assert all(not e.addressed and not e.members for e in events)
+    assert events[-1].sender.handle == "alice"  # the kick names who did it

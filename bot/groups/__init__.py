@@ -1,0 +1,1 @@
+"""Group money: membership, uneven splits, debts and settle-up, pots, red packets and tips."""
