@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     default_currency: str = "USD"
     default_language: str = "en"
     finbot_operators: str = ""  # comma separated handles
+    approval_ttl_seconds: int = 86400  # how long an operator's act waits for a second operator's approval
 
     # step-up
     confirmation_ttl_seconds: int = 300
@@ -55,6 +56,13 @@ class Settings(BaseSettings):
     alpaca_api_key: str = ""
     alpaca_secret_key: str = ""
     alpaca_base_url: str = "https://paper-api.alpaca.markets"
+
+    # funding: where deposits come from and withdrawals go ("sandbox", or "bank": a bank-transfer API)
+    funding: str = "sandbox"
+    funding_api_url: str = ""  # the provider's API base URL (bank)
+    funding_api_key: str = ""  # the provider's API key (bank), sent as a bearer token
+    funding_webhook_secret: str = ""  # HMAC-SHA256 key of the provider's settlement webhooks (bank)
+    funding_deposit_timeout_seconds: int = 86400  # a deposit the provider has not settled by then is voided
 
     # files written for people (statements, charts, QR codes) by the local transports
     output_dir: Path = Path("out")

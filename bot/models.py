@@ -284,3 +284,6 @@ class AdminAct(SQLModel, table=True):
     target_id: int | None = Field(default=None, foreign_key="bot_users.id")
     command: str = Field(sa_column=Column(Text, nullable=False))  # the arguments as written
     result: str  # "ok", or "refused: <why>"
+
+
+from bot.operators.models import AccountStanding, Approval, AuditHead, AuditRow  # noqa: E402,F401  (registers the tables)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from adapters.cli import intents_cmd, ledger_cmd
+from adapters.cli import audit_cmd, intents_cmd, ledger_cmd
 from adapters.cli.help import EXIT_CODES, PlainCommand, PlainGroup
 
 
@@ -39,6 +39,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(ledger_cmd.app, name="ledger")
+app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(intents_cmd.app, name="intents")
 
 
