@@ -68,7 +68,7 @@ def _settings(db: str | None) -> Any:
 
 def _local_world(settings: Any, *, simulated_clock: bool) -> Any:
     """The engine wired for the local messenger, with the sandbox funding and the paper broker."""
-    from adapters.funding.sandbox import SandboxFunding
+    from adapters.funding.factory import make_funding
     from adapters.local.world import LocalWorld
     from bot.bootstrap import build_engine
     from ledger import create_engine
@@ -77,7 +77,7 @@ def _local_world(settings: Any, *, simulated_clock: bool) -> Any:
     world = LocalWorld(None, db, Path(settings.output_dir), live=not simulated_clock)
     clock = world.now  # the terminal chat's clock is live, and /advance moves it on as simulate's does
     broker = _broker(settings, db, clock)
-    world.engine = build_engine(settings, messenger="local", clock=clock, funding=SandboxFunding(), broker=broker, db=db)
+    world.engine = build_engine(settings, messenger="local", clock=clock, funding=make_funding(settings), broker=broker, db=db)
     return world
 
 
@@ -201,13 +201,13 @@ def run(db: DbOption = None) -> None:
                    f"({settings.database_url}).")
         chat(user="alice", db=db)
         return
-    from adapters.funding.sandbox import SandboxFunding
+    from adapters.funding.factory import make_funding
     from adapters.telegram.app import run as run_telegram
     from bot.bootstrap import build_engine
     from ledger import create_engine
 
     db_engine = create_engine(settings.database_url)
-    engine = build_engine(settings, messenger="telegram", funding=SandboxFunding(),
+    engine = build_engine(settings, messenger="telegram", funding=make_funding(settings),
                           broker=_broker(settings, db_engine, None), db=db_engine)
     run_telegram(settings, engine)
 

@@ -42,6 +42,7 @@ Runner = Callable[[Work[Any]], Awaitable[Any]]
 #: Route factories the composition root mounts on every run: "module:function", each
 #: function(WebContext) -> Sequence[BaseRoute]. One line a module.
 MOUNTS: list[str] = [
+    "adapters.funding.webhook:routes",  # ops: the funding provider's settlement webhook (FUNDING=bank)
 ]
 
 

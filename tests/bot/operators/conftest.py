@@ -56,13 +56,24 @@ class Env:
         return 0 if acc is None else self.ledger.balance(acc.id).posted
 
 
-@pytest.fixture
-def env(db_url: str, tmp_path: Path) -> Iterator[Env]:
-    db = create_engine(db_url)
+def _env(url: str, tmp_path: Path) -> Iterator[Env]:
+    db = create_engine(url)
     migrate_all(db)
     ledger = Ledger(db, clock=lambda: NOW)
-    settings = load_settings(database_url=db_url, output_dir=tmp_path / "out", pin_key_file=str(tmp_path / "pin.key"))
+    settings = load_settings(database_url=url, output_dir=tmp_path / "out", pin_key_file=str(tmp_path / "pin.key"))
     yield Env(db, ledger, settings)
     assert ledger.check().ok
     ledger.close()
     db.dispose()
+
+
+@pytest.fixture
+def env(db_url: str, tmp_path: Path) -> Iterator[Env]:
+    """On SQLite and on PostgreSQL."""
+    yield from _env(db_url, tmp_path)
+
+
+@pytest.fixture
+def lite(sqlite_url: str, tmp_path: Path) -> Iterator[Env]:
+    """On SQLite only: for the paths whose SQL is the same on both (the both-database tests cover the rest)."""
+    yield from _env(sqlite_url, tmp_path)

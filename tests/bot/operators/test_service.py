@@ -31,9 +31,20 @@ def approval_of(told: service.Told) -> str:
     return ids.pop()
 
 
-@pytest.fixture
-def ops(env: Env) -> tuple[Env, object, object, object]:
+def _ops(env: Env) -> tuple[Env, object, object, object]:
     return env, env.user("ops1", operator=True), env.user("ops2", operator=True), env.user("alice")
+
+
+@pytest.fixture
+def ops(lite: Env) -> tuple[Env, object, object, object]:
+    """Two operators and alice, on SQLite."""
+    return _ops(lite)
+
+
+@pytest.fixture
+def ops_both(env: Env) -> tuple[Env, object, object, object]:
+    """Two operators and alice, on SQLite and PostgreSQL."""
+    return _ops(env)
 
 
 def test_freeze_is_immediate_and_tells_the_person(ops) -> None:  # type: ignore[no-untyped-def]
@@ -47,7 +58,8 @@ def test_freeze_is_immediate_and_tells_the_person(ops) -> None:  # type: ignore[
     assert (last.verb, last.actor_id, last.target_id, last.reason) == ("freeze", op1.id, alice.id, "fraud report 17")
 
 
-def test_unfreeze_with_one_operator_is_refused(env: Env) -> None:
+def test_unfreeze_with_one_operator_is_refused(lite: Env) -> None:
+    env = lite
     op1, alice = env.user("ops1", operator=True), env.user("alice")
     service.perform(env.db, env.ledger, env.settings, op1.id, cmd("freeze @alice"), "a1", NOW)
     told = service.perform(env.db, env.ledger, env.settings, op1.id, cmd("unfreeze @alice"), "a2", NOW)
@@ -59,8 +71,8 @@ def test_unfreeze_with_one_operator_is_refused(env: Env) -> None:
     assert rows(env)[-1].verb == "unfreeze.refused"
 
 
-def test_unfreeze_waits_for_another_operator(ops) -> None:  # type: ignore[no-untyped-def]
-    env, op1, op2, alice = ops
+def test_unfreeze_waits_for_another_operator(ops_both) -> None:  # type: ignore[no-untyped-def]
+    env, op1, op2, alice = ops_both
     service.perform(env.db, env.ledger, env.settings, op1.id, cmd("freeze @alice"), "a1", NOW)
     told = service.perform(env.db, env.ledger, env.settings, op1.id, cmd("unfreeze @alice cleared"), "a2", NOW)
     ap_id = approval_of(told)
@@ -148,8 +160,8 @@ def test_nobody_acts_on_themselves(ops) -> None:  # type: ignore[no-untyped-def]
         assert not told.ok and "themselves" in told.notices[0].text, text
 
 
-def test_partial_reversals_add_up_to_at_most_the_original(ops) -> None:  # type: ignore[no-untyped-def]
-    env, op1, op2, alice = ops
+def test_partial_reversals_add_up_to_at_most_the_original(ops_both) -> None:  # type: ignore[no-untyped-def]
+    env, op1, op2, alice = ops_both
     bob = env.user("bob")
     env.fund(alice, 10000, "dep1")
     env.pay(alice, bob, 5000, "pay1")
@@ -206,8 +218,8 @@ def test_pin_reset_and_unlock_after_approval(ops) -> None:  # type: ignore[no-un
     assert "no PIN to reset" in again.notices[0].text
 
 
-def test_reads_are_audited_and_answer(ops) -> None:  # type: ignore[no-untyped-def]
-    env, op1, _, alice = ops
+def test_reads_are_audited_and_answer(ops_both) -> None:  # type: ignore[no-untyped-def]
+    env, op1, _, alice = ops_both
     env.fund(alice, 2500, "dep1")
     service.perform(env.db, env.ledger, env.settings, op1.id, cmd("freeze @alice"), "a1", NOW)
     user = service.perform(env.db, env.ledger, env.settings, op1.id, cmd("user @alice"), "a2", NOW).notices[0].text
@@ -223,7 +235,8 @@ def test_reads_are_audited_and_answer(ops) -> None:  # type: ignore[no-untyped-d
         assert audit.verify(conn).ok
 
 
-def test_not_an_operator(env: Env) -> None:
+def test_not_an_operator(lite: Env) -> None:
+    env = lite
     alice, bob = env.user("alice"), env.user("bob")
     told = service.perform(env.db, env.ledger, env.settings, alice.id, cmd("freeze @bob"), "a1", NOW)
     assert not told.ok and "Only operators" in told.notices[0].text
