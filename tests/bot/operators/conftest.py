@@ -47,8 +47,8 @@ class Env:
         return w.id
 
     def pay(self, a: User, b: User, minor: int, tid: str, currency: str = "USD") -> None:
-        wa = self.ledger.open_account(owner_of(a.id or 0), currency, "wallet")
-        wb = self.ledger.open_account(owner_of(b.id or 0), currency, "wallet")
+        wa = self.ledger.open_account(owner_of(a.id or 0), currency, "wallet", label="@" + (a.handle or ""))
+        wb = self.ledger.open_account(owner_of(b.id or 0), currency, "wallet", label="@" + (b.handle or ""))
         assert self.ledger.create_transfer(TransferSpec(id=tid, debit_account_id=wa.id, credit_account_id=wb.id, amount=minor)).ok
 
     def posted(self, user: User, currency: str = "USD") -> int:
