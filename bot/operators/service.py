@@ -246,7 +246,7 @@ def _ask_approval(s: Session, settings: Settings, op: User, target: User | None,
     reachable = [u for u in others if u.private_chat_id]
     told.to(op, t(op.lang, "Asked for a second operator's approval: {what}. It expires {when}.",
                   what=describe(cmd, op.lang, target), when=fmt_datetime(now + ttl, op.lang))
-            + ("" if reachable else "\n" + t(op.lang, "No other operator has a private chat with me yet: they see it when they write /admin.")))
+            + ("" if reachable else "\n" + t(op.lang, "No other operator has a private chat with me yet: they see it when they write /admin help.")))
     for other in reachable:
         told.to(other, approval_card_text(ap, op, target, cmd, other.lang), approval_id)
 

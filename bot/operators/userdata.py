@@ -153,3 +153,8 @@ def close(s: Session, ledger: Ledger, user: User, now: datetime) -> NotEmpty | N
     row.closed_at = now
     s.flush()
     return None
+
+
+def closed_label(user_id: int) -> str:
+    """The label a closed account's ledger accounts keep instead of the person's handle."""
+    return f"closed:{user_id}"
