@@ -411,10 +411,16 @@ def may_decide(s: Session, settings: Settings, checker: User, approval_id: str, 
     if ap.maker_id == checker.id:
         return None, t(lang, "You asked for this yourself: another operator must approve it.")
     if ap.status != PENDING:
-        return None, t(lang, "This approval is already {status}.", status=t(lang, ap.status))
+        return None, t(lang, "This approval is already {status}.", status=status_text(ap.status, lang))
     if now > (aware(ap.expires_at) or now):
         return None, t(lang, "This approval has expired. Nothing was done.")
     return ap, None
+
+
+def status_text(status: str, lang: str) -> str:
+    """An approval's status in words."""
+    return {PENDING: t(lang, "waiting"), EXECUTING: t(lang, "being done"), APPROVED: t(lang, "approved"),
+            REJECTED: t(lang, "rejected"), EXPIRED: t(lang, "expired"), FAILED: t(lang, "failed")}.get(status, status)
 
 
 def refuse_own(db: sa.Engine, approval_id: str, maker_id: int, now: datetime) -> None:

@@ -9,24 +9,44 @@ from decimal import Decimal, InvalidOperation
 
 from bot.i18n import t
 
-# (usage, what it does): the one line each verb gets in `/admin help`, in this order
-HELP: tuple[tuple[str, str], ...] = (
-    ("/admin help", "this list"),
-    ("/admin freeze @handle [reason]", "stop an account's money at once; it can still receive"),
-    ("/admin unfreeze @handle", "lift a freeze (a second operator approves)"),
-    ("/admin reverse TRANSFER_ID [amount] reason", "send a transfer back, all or part (a second operator approves)"),
-    ("/admin limits @handle per_payment=.. per_day=.. per_month=..", "set own limits (raising one: a second operator approves)"),
-    ("/admin tier @handle N", "set the KYC tier (raising it: a second operator approves)"),
-    ("/admin unlock @handle", "lift a PIN lockout (a second operator approves)"),
-    ("/admin pin-reset @handle", "reset a lost PIN of someone without codes (a second operator approves)"),
-    ("/admin user @handle", "status, limits, tier, step-up methods, last activity, balances"),
-    ("/admin stats", "users, volume, pending cards, failures, locked and frozen accounts, dead letters"),
-    ("/admin audit [@handle | YYYY-MM-DD]", "operators' acts, newest first"),
-    ("/admin check", "verify the ledger and the audit chain"),
-    ("/admin deadletters", "replies that could not be delivered"),
+# the usage of each verb, in the order `/admin help` lists them
+USAGES: tuple[str, ...] = (
+    "/admin help",
+    "/admin freeze @handle [reason]",
+    "/admin unfreeze @handle",
+    "/admin reverse TRANSFER_ID [amount] reason",
+    "/admin limits @handle per_payment=.. per_day=.. per_month=..",
+    "/admin tier @handle N",
+    "/admin unlock @handle",
+    "/admin pin-reset @handle",
+    "/admin user @handle",
+    "/admin stats",
+    "/admin audit [@handle | YYYY-MM-DD]",
+    "/admin check",
+    "/admin deadletters",
 )
 
-VERBS = frozenset(u.split()[1] for u, _ in HELP)
+
+def _what(lang: str) -> dict[str, str]:
+    """What each verb does, in the operator's language (literal msgids, so the extractor finds them)."""
+    return {
+        "help": t(lang, "this list"),
+        "freeze": t(lang, "stop an account's money at once; it can still receive"),
+        "unfreeze": t(lang, "lift a freeze (a second operator approves)"),
+        "reverse": t(lang, "send a transfer back, all or part (a second operator approves)"),
+        "limits": t(lang, "set own limits (raising one: a second operator approves)"),
+        "tier": t(lang, "set the KYC tier (raising it: a second operator approves)"),
+        "unlock": t(lang, "lift a PIN lockout (a second operator approves)"),
+        "pin-reset": t(lang, "reset a lost PIN of someone without codes (a second operator approves)"),
+        "user": t(lang, "status, limits, tier, step-up methods, last activity, balances"),
+        "stats": t(lang, "users, volume, pending cards, failures, locked and frozen accounts, dead letters"),
+        "audit": t(lang, "operators' acts, newest first"),
+        "check": t(lang, "verify the ledger and the audit chain"),
+        "deadletters": t(lang, "replies that could not be delivered"),
+    }
+
+
+VERBS = frozenset(u.split()[1] for u in USAGES)
 ALIASES = {"resetpin": "pin-reset", "dead": "deadletters", "limit": "limits"}
 #: verbs that always need a second operator; tier and limits need one only when they raise
 CHECKED = frozenset({"unfreeze", "reverse", "unlock", "pin-reset"})
@@ -39,7 +59,8 @@ NO_LIMIT_WORDS = frozenset({"none", "off", "-", "unlimited"})
 
 def help_text(lang: str) -> str:
     """`/admin help`: one line a verb, the descriptions in the operator's language."""
-    return "\n".join(f"{usage} — {t(lang, what)}" for usage, what in HELP)
+    what = _what(lang)
+    return "\n".join(f"{usage} — {what[usage.split()[1]]}" for usage in USAGES)
 
 
 @dataclass(frozen=True)
@@ -83,7 +104,7 @@ def _amount(word: str) -> Decimal | None:
 
 def usage_of(verb: str) -> str:
     """The help line's usage of one verb."""
-    return next((u for u, _ in HELP if u.split()[1] == verb), "/admin help")
+    return next((u for u in USAGES if u.split()[1] == verb), "/admin help")
 
 
 def parse(arg: str) -> OpCommand | Unparsed:
