@@ -47,14 +47,20 @@ def _owner_user(ledger: Ledger, account_id: int) -> int | None:
     return int(acc.owner.split(":", 1)[1])
 
 
-def _tell(db: sa.Engine, user_id: int | None, msgid: str, amount: int, currency: str) -> list[Reply]:
+def _tell(db: sa.Engine, user_id: int | None, what: str, amount: int, currency: str) -> list[Reply]:
     if user_id is None:
         return []
     with Session(db) as s:
         user = s.get(User, user_id)
         if user is None or not user.private_chat_id:
             return []
-        return [Reply(ReplyKind.message, user.private_chat_id, t(user.lang, msgid, amount=money_text(amount, currency, user.lang)))]
+        lang, money = user.lang, money_text(amount, currency, user.lang)
+        text = {
+            "posted": t(lang, "Your top-up of {amount} arrived ✅", amount=money),
+            "voided": t(lang, "Your top-up of {amount} failed at the bank: nothing was added.", amount=money),
+            "reversed": t(lang, "Your withdrawal of {amount} failed at the bank: the money is back in your wallet.", amount=money),
+        }[what]
+        return [Reply(ReplyKind.message, user.private_chat_id, text)]
 
 
 def settle(db: sa.Engine, ledger: Ledger, key: str, direction: str, status: str) -> Settled:
@@ -78,8 +84,8 @@ def settle(db: sa.Engine, ledger: Ledger, key: str, direction: str, status: str)
         return Settled("already", [])
     _note_action(db, key, "settled" if ok else "funding_failed")
     who = _owner_user(ledger, hold.credit_account_id)
-    msg = "Your top-up of {amount} arrived ✅" if ok else "Your top-up of {amount} failed at the bank: nothing was added."
-    return Settled("posted" if ok else "voided", _tell(db, who, msg, hold.amount, hold.asset))
+    done = "posted" if ok else "voided"
+    return Settled(done, _tell(db, who, done, hold.amount, hold.asset))
 
 
 def _settle_payout(db: sa.Engine, ledger: Ledger, key: str, status: str) -> Settled:
@@ -96,8 +102,7 @@ def _settle_payout(db: sa.Engine, ledger: Ledger, key: str, status: str) -> Sett
         return Settled("unknown", [])
     _note_action(db, key, "funding_failed")
     who = _owner_user(ledger, out.debit_account_id)
-    return Settled("reversed", _tell(db, who, "Your withdrawal of {amount} failed at the bank: the money is back in your wallet.",
-                                     out.amount, out.asset))
+    return Settled("reversed", _tell(db, who, "reversed", out.amount, out.asset))
 
 
 def _note_action(db: sa.Engine, key: str, result: str) -> None:
