@@ -223,10 +223,8 @@ def _refuse_own(app: App, approval_id: str, maker_id: int, now: datetime) -> lis
 def press_reject(app: App, c: Ctx, tok: PressToken, via_link: bool) -> None:
     """Reject pressed: nothing is done; recorded, and the maker is told."""
     approval_id = str(tok.action_id)
-    ap, why = service.may_decide(c.s, app.settings, c.user, approval_id, c.now)
+    ap, why = service.may_decide(c.s, app.settings, c.user, approval_id, c.now, approving=False)
     if ap is None:
-        if why and "yourself" in why:
-            c.after.append(lambda: _refuse_own(app, approval_id, c.uid, c.now))
         c.answer(why or "")
         return
     uid, now = c.uid, c.now

@@ -244,9 +244,12 @@ def _ask_approval(s: Session, settings: Settings, op: User, target: User | None,
     told.ok = True
     others = [u for u in operator_users(s, settings) if u.id != op.id]
     reachable = [u for u in others if u.private_chat_id]
+    # the maker's copy carries the same buttons (as a shared operators' channel would): Approve is refused to
+    # them and recorded, Reject withdraws their own request
     told.to(op, t(op.lang, "Asked for a second operator's approval: {what}. It expires {when}.",
                   what=describe(cmd, op.lang, target), when=fmt_datetime(now + ttl, op.lang))
-            + ("" if reachable else "\n" + t(op.lang, "No other operator has a private chat with me yet: they see it when they write /admin help.")))
+            + ("" if reachable else "\n" + t(op.lang, "No other operator has a private chat with me yet: they see it when they write /admin help.")),
+            approval_id)
     for other in reachable:
         told.to(other, approval_card_text(ap, op, target, cmd, other.lang), approval_id)
 
@@ -400,15 +403,17 @@ def pending_for(s: Session, checker_id: int, now: datetime) -> list[Approval]:
                                               col(Approval.expires_at) > now).order_by(col(Approval.created_at))).all())
 
 
-def may_decide(s: Session, settings: Settings, checker: User, approval_id: str, now: datetime) -> tuple[Approval | None, str | None]:
-    """The approval when this person may decide it now, else why not (in their language)."""
+def may_decide(s: Session, settings: Settings, checker: User, approval_id: str, now: datetime, *,
+               approving: bool = True) -> tuple[Approval | None, str | None]:
+    """The approval when this person may decide it now (approve: never its maker; reject: the maker may
+    withdraw their own), else why not (in their language)."""
     lang = checker.lang
     ap = s.get(Approval, approval_id)
     if ap is None:
         return None, t(lang, "This button is no longer valid.")
     if not is_operator(s, settings, checker):
         return None, t(lang, "Only operators can use /admin.")
-    if ap.maker_id == checker.id:
+    if approving and ap.maker_id == checker.id:
         return None, t(lang, "You asked for this yourself: another operator must approve it.")
     if ap.status != PENDING:
         return None, t(lang, "This approval is already {status}.", status=status_text(ap.status, lang))
@@ -438,7 +443,7 @@ def reject(db: sa.Engine, settings: Settings, checker_id: int, approval_id: str,
         checker = s.get(User, checker_id)
         assert checker is not None
         told = Told(False)
-        ap, why = may_decide(s, settings, checker, approval_id, now)
+        ap, why = may_decide(s, settings, checker, approval_id, now, approving=False)
         if ap is None:
             told.to(checker, why or "")
             return told
@@ -453,7 +458,7 @@ def reject(db: sa.Engine, settings: Settings, checker_id: int, approval_id: str,
         target = s.get(User, ap.target_id) if ap.target_id else None
         told.ok = True
         told.to(checker, t(checker.lang, "Rejected: {what}. Nothing was done.", what=describe(cmd, checker.lang, target)))
-        if maker is not None:
+        if maker is not None and maker.id != checker.id:
             told.to(maker, t(maker.lang, "{who} rejected: {what}. Nothing was done.", who=display(checker),
                              what=describe(cmd, maker.lang, target)))
         s.commit()

@@ -76,8 +76,8 @@ def test_unfreeze_waits_for_another_operator(ops_both) -> None:  # type: ignore[
     service.perform(env.db, env.ledger, env.settings, op1.id, cmd("freeze @alice"), "a1", NOW)
     told = service.perform(env.db, env.ledger, env.settings, op1.id, cmd("unfreeze @alice cleared"), "a2", NOW)
     ap_id = approval_of(told)
-    card = next(n for n in told.notices if n.approval_id)
-    assert card.user_id == op2.id and card.chat_id == "dm:ops2"
+    cards = {n.user_id: n.chat_id for n in told.notices if n.approval_id}
+    assert cards == {op1.id: "dm:ops1", op2.id: "dm:ops2"}  # the checker's card, and the maker's own copy
     with Session(env.db) as s:
         assert standing.is_frozen(s, alice.id)  # not yet
     # the maker can never approve their own
@@ -101,6 +101,14 @@ def test_reject_does_nothing_and_tells_the_maker(ops) -> None:  # type: ignore[n
     assert told.ok and any(n.user_id == op1.id and "rejected" in n.text for n in told.notices)
     assert env.get(alice.id).kyc_tier == 0
     assert rows(env)[-1].verb == "tier.rejected"
+
+
+def test_the_maker_may_withdraw_their_own_request(ops) -> None:  # type: ignore[no-untyped-def]
+    env, op1, op2, alice = ops
+    ap_id = approval_of(service.perform(env.db, env.ledger, env.settings, op1.id, cmd("tier @alice 2"), "a1", NOW))
+    assert service.reject(env.db, env.settings, op1.id, ap_id, NOW).ok
+    assert not service.approve(env.db, env.ledger, env.settings, op2.id, ap_id, NOW).ok
+    assert env.get(alice.id).kyc_tier == 0
 
 
 def test_approvals_expire_after_the_setting(ops) -> None:  # type: ignore[no-untyped-def]
