@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from bot.actions import money_text
 from bot.clock import aware
 from bot.config import Settings
+from bot.crash import crash_point
 from bot.directory import Directory, display
 from bot.events import Attachment
 from bot.i18n import fmt_datetime, t
@@ -504,6 +505,7 @@ def finish(db: sa.Engine, ledger: Ledger, settings: Settings, approval_id: str, 
             else:
                 res = reversal.reverse(ledger, cmd.transfer_id, approval_id, r.amount, reason)
                 code = "ok" if res.ok else str(res.result.value)
+                crash_point("approval_after_ledger")
     with Session(db, expire_on_commit=False) as s:
         ap = s.get(Approval, approval_id)
         assert ap is not None
