@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlmodel import Session
-
 from bot.app import App
 from bot.bus import Bus
 from bot.context import Ctx
+from bot.payloads import Payload, register_payload
+from sqlmodel import Session
+
 from bot.directory import display
 from bot.events import Button, Reply, ReplyKind
 from bot.execution import Outcome
@@ -26,7 +27,6 @@ from bot.i18n import t
 from bot.models import Action, PressToken, User
 from bot.operators import service
 from bot.operators.verbs import OpCommand, help_text, parse
-from bot.payloads import Payload, register_payload
 
 
 @register_payload
