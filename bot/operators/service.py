@@ -353,9 +353,13 @@ def user_status(s: Session, ledger: Ledger, settings: Settings, target: User, no
         methods.append(t(lang, "locked until {time}", time=fmt_datetime(locked, lang)))
     last = s.exec(select(sa.func.max(Action.created_at)).where(Action.initiator_id == target.id)).one()
     bal = []
+    latest: list[tuple[datetime, str]] = []
     for acc in ledger.accounts(owner_of(target.id)):
         if acc.kind == "wallet":
             bal.append(money_text(ledger.balance(acc.id).posted, acc.asset, lang))
+            for ln in ledger.statement(acc.id)[-5:]:
+                latest.append((ln.at, f"  {ln.transfer_id} · {ln.at:%Y-%m-%d %H:%M} · "
+                                      f"{money_text(ln.amount, acc.asset, lang)}" + (f" · {ln.memo}" if ln.memo else "")))
     lines = [
         f"{display(target)} · id {target.id} · {status}",
         t(lang, "Tier {n}; limits: {limits}", n=target.kyc_tier, limits=limits_text(standing.effective(settings, target, row), lang)),
@@ -363,6 +367,9 @@ def user_status(s: Session, ledger: Ledger, settings: Settings, target: User, no
         t(lang, "Last activity: {when}", when=fmt_datetime(aware(last), lang) if last else t(lang, "none")),
         t(lang, "Balances: {balances}", balances=", ".join(bal) or "0"),
     ]
+    if latest:
+        lines.append(t(lang, "Latest transfers (the id is what /admin reverse takes):"))
+        lines += [text for _, text in sorted(latest)[-5:]]
     return "\n".join(lines)
 
 
