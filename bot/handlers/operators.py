@@ -107,7 +107,7 @@ def cmd_admin(app: App, c: Ctx, arg: str) -> None:
         c.say(help_text(c.lang))
         _cards_waiting(app, c)
         return
-    refused = service.precheck(c.s, app.settings, c.user, cmd)
+    refused = service.precheck(c.s, app.settings, c.user, cmd, app.ledger)
     if refused is not None:
         c.say(refused)
         return
@@ -134,14 +134,14 @@ def execute_admin(app: App, run_id: str, payload: Payload) -> Outcome:
     if not isinstance(cmd, OpCommand):
         return Outcome(True, "refused", _notices([]))
     told = service.perform(app.db, app.ledger, app.settings, payload.from_user, cmd, run_id, app.clock())
-    return Outcome(True, "ok" if told.ok else "refused", _notices(told.notices))
+    return Outcome(True, "asked" if told.asked else "ok" if told.ok else "refused", _notices(told.notices))
 
 
 def after_admin(app: App, s: Session, a: Action, user: User, payload: Payload, outcome: Outcome, now: datetime) -> list[Reply]:
     """Close the card and deliver what the act says to whom (approval cards with their buttons)."""
+    head = {"ok": t(user.lang, "Done ✅"), "asked": t(user.lang, "Sent for a second operator's approval.")}
     out = replies.edit_or_send(s, f"card:{a.id}", a.card_chat_id,
-                               (t(user.lang, "Done ✅") if outcome.code == "ok" else t(user.lang, "Not done.")) + "\n"
-                               + payload.describe(user.lang))
+                               head.get(outcome.code, t(user.lang, "Not done.")) + "\n" + payload.describe(user.lang))
     return out + deliver(app, s, json.loads(outcome.detail or "[]"), now)
 
 

@@ -49,6 +49,7 @@ class Told:
 
     ok: bool
     notices: list[Notice] = field(default_factory=list)
+    asked: str | None = None  # the approval it asked for, when it waits for a second operator
 
     def to(self, user: User, text: str, approval_id: str | None = None) -> None:
         """Tell `user`, in the private chat they have with the bot."""
@@ -81,7 +82,7 @@ def is_operator(s: Session, settings: Settings, user: User) -> bool:
 # ------------------------------------------------------------------ before the step-up
 
 
-def precheck(s: Session, settings: Settings, op: User, cmd: OpCommand) -> str | None:
+def precheck(s: Session, settings: Settings, op: User, cmd: OpCommand, ledger: Ledger | None = None) -> str | None:
     """Why the command cannot be done (a sentence in the operator's language), else None. Run when the command
     is given (so no step-up is asked in vain) and again after the step-up (things may have changed)."""
     lang = op.lang
@@ -104,6 +105,8 @@ def precheck(s: Session, settings: Settings, op: User, cmd: OpCommand) -> str | 
             return t(lang, "{who} has one-time codes: they can choose a new PIN themselves with /pin and a code.", who=display(target))
     if needs_checker(s, settings, cmd, target) and configured_count(s, settings) < 2:
         return t(lang, "A second operator is needed to approve this, and you are the only one. Add another operator to FINBOT_OPERATORS.")
+    if cmd.verb == "reverse" and ledger is not None:
+        return _reverse_refusal(ledger, cmd, lang)
     return None
 
 
@@ -151,10 +154,10 @@ def perform(db: sa.Engine, ledger: Ledger, settings: Settings, operator_id: int,
         if not is_operator(s, settings, op):
             told.to(op, t(op.lang, "Only operators can use /admin."))
             return told
-        refused = precheck(s, settings, op, cmd)
+        refused = precheck(s, settings, op, cmd, ledger)
         target = Directory.by_handle(s, cmd.handle) if cmd.handle else None
-        if refused is None and cmd.verb == "reverse":
-            refused = _reverse_refusal(ledger, cmd, op.lang)
+        if target is None and cmd.verb == "reverse":
+            target = _reversed_from(s, ledger, cmd)
         if refused is not None:
             audit.append(s, at=now, actor_id=op.id, verb=f"{cmd.verb}.refused", target_id=target.id if target else None,
                          reason=cmd.reason, detail={"command": cmd.text, "why": refused})
@@ -167,6 +170,14 @@ def perform(db: sa.Engine, ledger: Ledger, settings: Settings, operator_id: int,
             _do_now(s, ledger, settings, op, target, cmd, now, told)
         s.commit()
         return told
+
+
+def _reversed_from(s: Session, ledger: Ledger, cmd: OpCommand) -> User | None:
+    """On whom a reversal acts: the person the original paid (their money goes back)."""
+    r = reversal.check(ledger, cmd.transfer_id or "", None)
+    if r.credit_owner.startswith("user:"):
+        return s.get(User, int(r.credit_owner.split(":", 1)[1]))
+    return None
 
 
 def _reverse_refusal(ledger: Ledger, cmd: OpCommand, lang: str) -> str | None:
@@ -232,6 +243,7 @@ def describe(cmd: OpCommand, lang: str, target: User | None) -> str:
 def _ask_approval(s: Session, settings: Settings, op: User, target: User | None, cmd: OpCommand, action_id: str,
                   now: datetime, told: Told) -> None:
     approval_id = f"ap:{action_id}"
+    told.asked = approval_id
     if s.get(Approval, approval_id) is not None:
         told.ok = True
         return  # this confirmed command already asked (a replay)
