@@ -89,8 +89,7 @@ class Clock:
         return self.now
 
 
-@pytest.fixture
-def rig(db_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
+def _rig(db_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     db = create_engine(db_url)
     migrate_all(db)
     clock = Clock()
@@ -115,11 +114,24 @@ def rig(db_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
         db.dispose()
 
 
+@pytest.fixture
+def rig(sqlite_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """On SQLite (the settlement's SQL is the ledger's, tested on both)."""
+    yield from _rig(sqlite_url, tmp_path)
+
+
+@pytest.fixture
+def rig_both(db_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """On SQLite and PostgreSQL."""
+    yield from _rig(db_url, tmp_path)
+
+
 def _deposit(rig: dict[str, Any], key: str, minor: int) -> Any:
     return rig["executor"].run(key, "deposit", {"currency": "USD", "amount": minor, "from_user": 7})
 
 
-def test_deposit_is_held_then_posted_once_when_the_provider_confirms(rig: dict[str, Any]) -> None:
+def test_deposit_is_held_then_posted_once_when_the_provider_confirms(rig_both: dict[str, Any]) -> None:
+    rig = rig_both
     ledger, wallet = rig["ledger"], rig["wallet"]
     out = _deposit(rig, "dep1", 10000)
     assert (out.ok, out.code) == (True, "pending")

@@ -16,7 +16,8 @@ def _rows(env: Env, n: int) -> None:
         s.commit()
 
 
-def test_chain_verifies_and_links(env: Env) -> None:
+def test_chain_verifies_and_links(lite: Env) -> None:
+    env = lite
     _rows(env, 4)
     with env.db.connect() as conn:
         report = audit.verify(conn)
@@ -39,7 +40,8 @@ def test_row_edited_by_hand_is_named(env: Env) -> None:
     assert "BROKEN at seq=3" in report.summary
 
 
-def test_deleted_row_and_truncated_tail_are_named(env: Env) -> None:
+def test_deleted_row_and_truncated_tail_are_named(lite: Env) -> None:
+    env = lite
     _rows(env, 4)
     with env.db.begin() as conn:
         conn.execute(sa.text("DELETE FROM bot_audit WHERE seq = 2"))
@@ -52,7 +54,8 @@ def test_deleted_row_and_truncated_tail_are_named(env: Env) -> None:
     assert not report.ok and "bot_audit_head" in report.problems[-1]
 
 
-def test_recent_newest_first_and_by_person(env: Env) -> None:
+def test_recent_newest_first_and_by_person(lite: Env) -> None:
+    env = lite
     with Session(env.db) as s:
         audit.append(s, at=NOW, actor_id=1, verb="freeze", target_id=2)
         audit.append(s, at=NOW, actor_id=1, verb="tier", target_id=3)
