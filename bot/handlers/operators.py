@@ -25,7 +25,7 @@ from bot.execution import Outcome
 from bot.handlers import cards, replies, stepup, tokens
 from bot.i18n import t
 from bot.models import Action, PressToken, User
-from bot.operators import service
+from bot.operators import audit, service
 from bot.operators.verbs import OpCommand, help_text, parse
 
 
@@ -94,6 +94,7 @@ def register(bus: Bus) -> None:
 def cmd_admin(app: App, c: Ctx, arg: str) -> None:
     """`/admin <verb> ...`: help at once; everything else after the operator's own step-up."""
     if not service.is_operator(c.s, app.settings, c.user):
+        audit.append(c.s, at=c.now, actor_id=c.uid, verb="admin.refused", detail={"command": arg[:300], "why": "not an operator"})
         c.say(t(c.lang, "Only operators can use /admin."))
         return
     if not c.private:
@@ -108,7 +109,10 @@ def cmd_admin(app: App, c: Ctx, arg: str) -> None:
         _cards_waiting(app, c)
         return
     refused = service.precheck(c.s, app.settings, c.user, cmd, app.ledger)
-    if refused is not None:
+    if refused is not None:  # refused before any step-up: recorded all the same
+        target = app.directory.by_handle(c.s, cmd.handle) if cmd.handle else None
+        audit.append(c.s, at=c.now, actor_id=c.uid, verb=f"{cmd.verb}.refused", target_id=target.id if target else None,
+                     reason=cmd.reason, detail={"command": cmd.text, "why": refused})
         c.say(refused)
         return
     cards.propose(app, c, AdminPayload(text=arg.strip(), from_user=c.uid))

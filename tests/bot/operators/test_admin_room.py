@@ -135,6 +135,8 @@ def test_the_maker_never_approves_their_own(two: LocalWorld) -> None:
     assert user_row(two, "alice").pin_hash is None
     assert any(i["chat"] == "dm:alice" and "/pin" in i["text"] for i in shown)
     assert verbs(two) == ["pin-reset.requested", "approval.refused_own", "pin-reset"]
+    say(two, "alice", "/admin freeze @bob")  # not an operator: refused, and recorded
+    assert verbs(two)[-1] == "admin.refused"
 
 
 def test_reverse_partial_then_refused_beyond_the_rest(two: LocalWorld) -> None:
