@@ -13,20 +13,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
+from sqlmodel import Session
+
 from bot.app import App
 from bot.bus import Bus
 from bot.context import Ctx
-from bot.payloads import Payload, register_payload
-from sqlmodel import Session
-
 from bot.directory import display
 from bot.events import Button, Reply, ReplyKind
 from bot.execution import Outcome
 from bot.handlers import cards, replies, stepup, tokens
 from bot.i18n import t
 from bot.models import Action, PressToken, User
-from bot.operators import audit, service
+from bot.operators import audit, checker, service, texts
 from bot.operators.verbs import OpCommand, help_text, parse
+from bot.payloads import Payload, register_payload
 
 
 @register_payload
@@ -49,7 +49,7 @@ class AdminPayload(Payload):
 
     def describe(self, lang: str) -> str:
         cmd = parse(self.text)
-        what = service.describe(cmd, lang, None) if isinstance(cmd, OpCommand) else self.text
+        what = texts.describe(cmd, lang, None) if isinstance(cmd, OpCommand) else self.text
         return t(lang, "Operator: {what}", what=what)
 
 
@@ -121,12 +121,12 @@ def cmd_admin(app: App, c: Ctx, arg: str) -> None:
 def _cards_waiting(app: App, c: Ctx) -> None:
     """`/admin help` shows again the approvals other operators asked for that this one may still decide (an
     operator without a private chat when they were asked sees them here)."""
-    for ap in service.pending_for(c.s, c.uid, c.now):
+    for ap in checker.pending_for(c.s, c.uid, c.now):
         maker = c.s.get(User, ap.maker_id)
         target = c.s.get(User, ap.target_id) if ap.target_id else None
         if maker is None:
             continue
-        text = service.approval_card_text(ap, maker, target, service.command_of(json.loads(ap.params), ap.reason), c.lang)
+        text = texts.approval_card_text(ap, maker, target, service.command_of(json.loads(ap.params), ap.reason), c.lang)
         c.replies.append(_approval_card(app, c.s, c.user, ap.id, text, c.now))
 
 
@@ -187,7 +187,7 @@ def _approval_card(app: App, s: Session, checker: User, approval_id: str, text: 
 def press_approve(app: App, c: Ctx, tok: PressToken, via_link: bool) -> None:
     """Approve pressed: the checker's own action for this approval, straight to their step-up."""
     approval_id = str(tok.action_id)
-    ap, why = service.may_decide(c.s, app.settings, c.user, approval_id, c.now)
+    ap, why = checker.may_decide(c.s, app.settings, c.user, approval_id, c.now)
     if ap is None:
         if why and "yourself" in why:
             c.after.append(lambda: _refuse_own(app, approval_id, c.uid, c.now))
@@ -195,7 +195,7 @@ def press_approve(app: App, c: Ctx, tok: PressToken, via_link: bool) -> None:
         return
     maker = c.s.get(User, ap.maker_id)
     target = c.s.get(User, ap.target_id) if ap.target_id else None
-    what = service.describe(service.command_of(json.loads(ap.params), ap.reason), c.lang, target)
+    what = texts.describe(service.command_of(json.loads(ap.params), ap.reason), c.lang, target)
     what = t(c.lang, "{what}, asked by {maker}", what=what, maker=display(maker) if maker else "?")
     aid = f"{approval_id}:by:{c.uid}"
     a = c.s.get(Action, aid)
@@ -220,14 +220,14 @@ def press_approve(app: App, c: Ctx, tok: PressToken, via_link: bool) -> None:
 
 
 def _refuse_own(app: App, approval_id: str, maker_id: int, now: datetime) -> list[Reply]:
-    service.refuse_own(app.db, approval_id, maker_id, now)
+    checker.refuse_own(app.db, approval_id, maker_id, now)
     return []
 
 
 def press_reject(app: App, c: Ctx, tok: PressToken, via_link: bool) -> None:
     """Reject pressed: nothing is done; recorded, and the maker is told."""
     approval_id = str(tok.action_id)
-    ap, why = service.may_decide(c.s, app.settings, c.user, approval_id, c.now, approving=False)
+    ap, why = checker.may_decide(c.s, app.settings, c.user, approval_id, c.now, approving=False)
     if ap is None:
         c.answer(why or "")
         return
@@ -235,7 +235,7 @@ def press_reject(app: App, c: Ctx, tok: PressToken, via_link: bool) -> None:
     c.answer(t(c.lang, "Rejecting…"), alert=False)
 
     def later() -> list[Reply]:
-        told = service.reject(app.db, app.settings, uid, approval_id, now)
+        told = checker.reject(app.db, app.settings, uid, approval_id, now)
         with Session(app.db, expire_on_commit=False) as s:
             out = deliver(app, s, json.loads(_notices(told.notices)), now)
             s.commit()
@@ -247,7 +247,7 @@ def press_reject(app: App, c: Ctx, tok: PressToken, via_link: bool) -> None:
 def execute_approve(app: App, run_id: str, payload: Payload) -> Outcome:
     """The checker passed their step-up: the act is done once (the approval is claimed by a guarded update)."""
     assert isinstance(payload, ApprovePayload)
-    told = service.approve(app.db, app.ledger, app.settings, payload.from_user, payload.approval_id, app.clock())
+    told = checker.approve(app.db, app.ledger, app.settings, payload.from_user, payload.approval_id, app.clock())
     return Outcome(True, "ok" if told.ok else "refused", _notices(told.notices))
 
 
@@ -256,8 +256,8 @@ def execute_approve(app: App, run_id: str, payload: Payload) -> Outcome:
 
 def tick(app: App, now: datetime) -> list[Reply]:
     """Approvals expire after APPROVAL_TTL_SECONDS; approvals a crash left half done are finished."""
-    told = service.expire_due(app.db, now)
-    told.notices += service.resume(app.db, app.ledger, app.settings, now).notices
+    told = checker.expire_due(app.db, now)
+    told.notices += checker.resume(app.db, app.ledger, app.settings, now).notices
     if not told.notices:
         return []
     with Session(app.db, expire_on_commit=False) as s:

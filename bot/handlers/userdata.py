@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
+from sqlmodel import Session
+
 from bot.app import App
 from bot.bus import Bus
 from bot.context import Ctx
-from bot.payloads import Payload, register_payload
-from sqlmodel import Session
-
 from bot.directory import owner_of
 from bot.events import Reply, ReplyKind
 from bot.execution import Outcome
@@ -20,6 +19,7 @@ from bot.handlers import cards, private, replies
 from bot.i18n import t
 from bot.models import Action, User
 from bot.operators import userdata
+from bot.payloads import Payload, register_payload
 
 
 @register_payload

@@ -12,8 +12,8 @@ from bot.actions import money_text
 from bot.config import Settings
 from bot.i18n import t
 from bot.models import User
-from bot.operators.service import under_review
 from bot.operators.standing import frozen_ids, is_closed, is_frozen, over
+from bot.operators.texts import under_review
 
 __all__ = ["EXEMPT", "frozen_ids", "frozen_refusal", "is_closed", "is_frozen", "refusal"]
 

@@ -8,16 +8,15 @@ from __future__ import annotations
 import sys
 
 from bot.config import load_settings
-from bot.operators import service
 from ledger import Ledger, create_engine
 from tests.bot.operators.conftest import NOW
 
 
 def main(argv: list[str]) -> int:
-    url, checker, approval = argv[0], int(argv[1]), argv[2]
+    url, checker_id, approval = argv[0], int(argv[1]), argv[2]
     db = create_engine(url)
     ledger = Ledger(db, clock=lambda: NOW)
-    told = service.approve(db, ledger, load_settings(database_url=url), checker, approval, NOW)
+    told = checker.approve(db, ledger, load_settings(database_url=url), checker_id, approval, NOW)
     print("ok" if told.ok else "not ok")
     return 0
 

@@ -10,7 +10,7 @@ import sys
 
 from sqlmodel import Session, select
 
-from bot.operators import service
+from bot.operators import checker, service
 from bot.operators.models import Approval, AuditRow
 from bot.operators.verbs import parse
 from tests.bot.operators.conftest import NOW, Env
@@ -31,9 +31,9 @@ def test_reversal_killed_after_the_ledger_is_finished_once(env: Env) -> None:
     assert (env.posted(alice), env.posted(bob)) == (7500, 2500)  # the ledger wrote before the kill
     with Session(env.db) as s:
         assert s.get(Approval, ap_id).status == "executing"  # type: ignore[union-attr]
-    resumed = service.resume(env.db, env.ledger, env.settings, NOW)
+    resumed = checker.resume(env.db, env.ledger, env.settings, NOW)
     assert any("Approved and done" in n.text for n in resumed.notices)
-    assert service.resume(env.db, env.ledger, env.settings, NOW).notices == []  # nothing left to finish
+    assert checker.resume(env.db, env.ledger, env.settings, NOW).notices == []  # nothing left to finish
     assert (env.posted(alice), env.posted(bob)) == (7500, 2500)  # reversed once
     with Session(env.db) as s:
         assert s.get(Approval, ap_id).status == "approved"  # type: ignore[union-attr]

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from bot.operators import audit, service, standing
+from bot.operators import audit, checker, service, standing
 from bot.operators.models import Approval, AuditRow
 from bot.operators.verbs import OpCommand, parse
 from ledger import TransferFlag, TransferSpec
@@ -81,23 +81,23 @@ def test_unfreeze_waits_for_another_operator(ops_both) -> None:  # type: ignore[
     with Session(env.db) as s:
         assert standing.is_frozen(s, alice.id)  # not yet
     # the maker can never approve their own
-    own = service.approve(env.db, env.ledger, env.settings, op1.id, ap_id, NOW)
+    own = checker.approve(env.db, env.ledger, env.settings, op1.id, ap_id, NOW)
     assert not own.ok and "another operator must approve" in own.notices[0].text
-    done = service.approve(env.db, env.ledger, env.settings, op2.id, ap_id, NOW)
+    done = checker.approve(env.db, env.ledger, env.settings, op2.id, ap_id, NOW)
     assert done.ok
     with Session(env.db) as s:
         assert not standing.is_frozen(s, alice.id)
         assert s.get(Approval, ap_id).status == "approved"  # type: ignore[union-attr]
     last = rows(env)[-1]
     assert (last.verb, last.actor_id, last.approver_id, last.approval_id) == ("unfreeze", op1.id, op2.id, ap_id)
-    again = service.approve(env.db, env.ledger, env.settings, op2.id, ap_id, NOW)
+    again = checker.approve(env.db, env.ledger, env.settings, op2.id, ap_id, NOW)
     assert not again.ok and "already approved" in again.notices[0].text
 
 
 def test_reject_does_nothing_and_tells_the_maker(ops) -> None:  # type: ignore[no-untyped-def]
     env, op1, op2, alice = ops
     ap_id = approval_of(service.perform(env.db, env.ledger, env.settings, op1.id, cmd("tier @alice 2"), "a1", NOW))
-    told = service.reject(env.db, env.settings, op2.id, ap_id, NOW)
+    told = checker.reject(env.db, env.settings, op2.id, ap_id, NOW)
     assert told.ok and any(n.user_id == op1.id and "rejected" in n.text for n in told.notices)
     assert env.get(alice.id).kyc_tier == 0
     assert rows(env)[-1].verb == "tier.rejected"
@@ -106,8 +106,8 @@ def test_reject_does_nothing_and_tells_the_maker(ops) -> None:  # type: ignore[n
 def test_the_maker_may_withdraw_their_own_request(ops) -> None:  # type: ignore[no-untyped-def]
     env, op1, op2, alice = ops
     ap_id = approval_of(service.perform(env.db, env.ledger, env.settings, op1.id, cmd("tier @alice 2"), "a1", NOW))
-    assert service.reject(env.db, env.settings, op1.id, ap_id, NOW).ok
-    assert not service.approve(env.db, env.ledger, env.settings, op2.id, ap_id, NOW).ok
+    assert checker.reject(env.db, env.settings, op1.id, ap_id, NOW).ok
+    assert not checker.approve(env.db, env.ledger, env.settings, op2.id, ap_id, NOW).ok
     assert env.get(alice.id).kyc_tier == 0
 
 
@@ -115,9 +115,9 @@ def test_approvals_expire_after_the_setting(ops) -> None:  # type: ignore[no-unt
     env, op1, op2, alice = ops
     ap_id = approval_of(service.perform(env.db, env.ledger, env.settings, op1.id, cmd("unlock @alice"), "a1", NOW))
     later = NOW + timedelta(seconds=env.settings.approval_ttl_seconds + 1)
-    told = service.expire_due(env.db, later)
+    told = checker.expire_due(env.db, later)
     assert any(n.user_id == op1.id and "in time" in n.text for n in told.notices)
-    late = service.approve(env.db, env.ledger, env.settings, op2.id, ap_id, later)
+    late = checker.approve(env.db, env.ledger, env.settings, op2.id, ap_id, later)
     assert not late.ok
     with Session(env.db) as s:
         assert s.get(Approval, ap_id).status == "expired"  # type: ignore[union-attr]
@@ -128,7 +128,7 @@ def test_tier_raise_needs_a_checker_lowering_does_not(ops) -> None:  # type: ign
     env, op1, op2, alice = ops
     told = service.perform(env.db, env.ledger, env.settings, op1.id, cmd("tier @alice 1"), "a1", NOW)
     assert env.get(alice.id).kyc_tier == 0
-    service.approve(env.db, env.ledger, env.settings, op2.id, approval_of(told), NOW)
+    checker.approve(env.db, env.ledger, env.settings, op2.id, approval_of(told), NOW)
     assert env.get(alice.id).kyc_tier == 1
     told = service.perform(env.db, env.ledger, env.settings, op1.id, cmd("tier @alice 0"), "a2", NOW)
     assert told.ok and not any(n.approval_id for n in told.notices)
@@ -146,7 +146,7 @@ def test_limits_raise_needs_a_checker_lowering_does_not(ops) -> None:  # type: i
     assert (lim.per_day, lim.per_month, lim.per_payment) == (5000, 20000, 100000)
     told = service.perform(env.db, env.ledger, env.settings, op1.id, cmd("limits @alice per_day=80"), "a2", NOW)
     ap_id = approval_of(told)
-    service.approve(env.db, env.ledger, env.settings, op2.id, ap_id, NOW)
+    checker.approve(env.db, env.ledger, env.settings, op2.id, ap_id, NOW)
     with Session(env.db) as s:
         assert standing.standing(s, alice.id).per_day == 8000  # type: ignore[union-attr]
 
@@ -175,16 +175,16 @@ def test_partial_reversals_add_up_to_at_most_the_original(ops_both) -> None:  # 
     env.pay(alice, bob, 5000, "pay1")
     ap = approval_of(service.perform(env.db, env.ledger, env.settings, op1.id, cmd("reverse pay1 20 wrong payee"), "r1", NOW))
     assert env.posted(bob) == 5000  # nothing moves before the checker
-    assert service.approve(env.db, env.ledger, env.settings, op2.id, ap, NOW).ok
+    assert checker.approve(env.db, env.ledger, env.settings, op2.id, ap, NOW).ok
     assert (env.posted(alice), env.posted(bob)) == (7000, 3000)
     rev = env.ledger.lookup_transfer(f"op:{ap}:rev")
     assert rev is not None and rev.reverses_id == "pay1" and rev.amount == 2000
     # approving again (a replay) reverses nothing more
-    assert service.finish(env.db, env.ledger, env.settings, ap, NOW).notices == []
+    assert checker.finish(env.db, env.ledger, env.settings, ap, NOW).notices == []
     too_much = service.perform(env.db, env.ledger, env.settings, op1.id, cmd("reverse pay1 40 again"), "r2", NOW)
     assert not too_much.ok and "Only $30.00" in too_much.notices[0].text
     ap3 = approval_of(service.perform(env.db, env.ledger, env.settings, op1.id, cmd("reverse pay1 the rest"), "r3", NOW))
-    assert service.approve(env.db, env.ledger, env.settings, op2.id, ap3, NOW).ok
+    assert checker.approve(env.db, env.ledger, env.settings, op2.id, ap3, NOW).ok
     assert (env.posted(alice), env.posted(bob)) == (10000, 0)
     done = service.perform(env.db, env.ledger, env.settings, op1.id, cmd("reverse pay1 more"), "r4", NOW)
     assert "already reversed in full" in done.notices[0].text
@@ -216,10 +216,10 @@ def test_pin_reset_and_unlock_after_approval(ops) -> None:  # type: ignore[no-un
         u.stepup_locked_until, u.pin_failures = NOW + timedelta(hours=1), 5  # type: ignore[union-attr]
         s.commit()
     ap = approval_of(service.perform(env.db, env.ledger, env.settings, op1.id, cmd("unlock @alice"), "u1", NOW))
-    service.approve(env.db, env.ledger, env.settings, op2.id, ap, NOW)
+    checker.approve(env.db, env.ledger, env.settings, op2.id, ap, NOW)
     assert env.get(alice.id).stepup_locked_until is None
     ap = approval_of(service.perform(env.db, env.ledger, env.settings, op2.id, cmd("pin-reset @alice lost phone"), "p1", NOW))
-    told = service.approve(env.db, env.ledger, env.settings, op1.id, ap, NOW)
+    told = checker.approve(env.db, env.ledger, env.settings, op1.id, ap, NOW)
     assert env.get(alice.id).pin_hash is None
     assert any(n.user_id == alice.id and "/pin" in n.text for n in told.notices)
     again = service.perform(env.db, env.ledger, env.settings, op2.id, cmd("pin-reset @alice"), "p2", NOW)
