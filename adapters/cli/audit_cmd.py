@@ -62,7 +62,9 @@ def list_rows(
     db: DbOption = None,
     limit: Annotated[int, typer.Option("--limit", metavar="N", help="How many rows, newest first.")] = 20,
 ) -> None:
-    """The newest rows of the chain, one line each: seq, when, who, what, on whom, approver, why.
+    """The newest rows of the chain, one line each.
+
+    Each line: seq, when, who, what, on whom, the approver and the approval, why, the detail.
 
     \b
     Examples:
