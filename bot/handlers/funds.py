@@ -10,18 +10,17 @@ from bot.directory import owner_of
 from bot.events import Button
 from bot.handlers import tokens
 from bot.i18n import t
-from bot.limits import over_limit
 from bot.models import Action, User
+from bot.operators import guard
 from bot.payloads import Payload, load
 
 
 def limit_ok(app: App, c: Ctx, payload: Payload) -> bool:
     """True when the action is within the initiator's per-payment limit; else says so (every road asks this)."""
-    cap = over_limit(app.settings, c.user.kyc_tier, payload.kind, payload.to_dict())
-    if cap is None:
+    why = guard.refusal(c.s, app.settings, c.user, payload.kind, payload.to_dict(), c.now)  # frozen, or over a limit
+    if why is None:
         return True
-    c.say(t(c.lang, "That is above your limit of {limit} per payment. An operator can raise your tier.",
-            limit=money_text(cap, payload.currency, c.lang)))
+    c.say(why)
     return False
 
 
