@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 
 from bot.config import load_settings
+from bot.operators import checker
 from ledger import Ledger, create_engine
 from tests.bot.operators.conftest import NOW
 
