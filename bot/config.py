@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     default_currency: str = "USD"
     default_language: str = "en"
     finbot_operators: str = ""  # comma separated handles
+    approval_ttl_seconds: int = 86400  # how long an operator's act waits for a second operator's approval
 
     # step-up (amounts in LIMITS_CURRENCY)
     confirmation_ttl_seconds: int = 300
@@ -70,6 +71,16 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
 
+    # the web app (one server: the webhook, the passkey pages, other modules' routes); it listens on
+    # WEBHOOK_LISTEN:WEBHOOK_PORT, and runs when WEBHOOK_URL or PUBLIC_BASE_URL is set or WEB_SERVE is on
+    public_base_url: str = ""  # the https address people's browsers reach it at, e.g. https://finbot.example.com
+    web_serve: bool = False  # serve the web app while long-polling too (e.g. only for /metrics)
+    webauthn_rp_id: str = ""  # the passkeys' relying-party id; empty: the host of PUBLIC_BASE_URL
+    webauthn_origins: str = ""  # comma separated origins a passkey answer may come from; empty: PUBLIC_BASE_URL's
+    passkey_link_ttl_seconds: int = 600  # how long a /passkey enrolment link stays valid (used once)
+    passkey_pin_fallback: bool = True  # with a passkey enrolled, a PIN still confirms (then TOTP above the threshold)
+    webapp_auth_max_age_seconds: int = 3600  # how old a Telegram Mini App's initData (auth_date) may be
+
     # brokerage
     broker: str = "paper"
     broker_seed: int = 42
@@ -78,6 +89,13 @@ class Settings(BaseSettings):
     alpaca_api_key: str = ""
     alpaca_secret_key: str = ""
     alpaca_base_url: str = "https://paper-api.alpaca.markets"
+
+    # funding: where deposits come from and withdrawals go ("sandbox", or "bank": a bank-transfer API)
+    funding: str = "sandbox"
+    funding_api_url: str = ""  # the provider's API base URL (bank)
+    funding_api_key: str = ""  # the provider's API key (bank), sent as a bearer token
+    funding_webhook_secret: str = ""  # HMAC-SHA256 key of the provider's settlement webhooks (bank)
+    funding_deposit_timeout_seconds: int = 86400  # a deposit the provider has not settled by then is voided
 
     # files written for people (statements, charts, QR codes) by the local transports
     output_dir: Path = Path("out")
@@ -96,6 +114,22 @@ class Settings(BaseSettings):
             if str(db_path):
                 return db_path.with_name(db_path.name + ".pinkey")
         return Path(".finbot") / "pin.key"
+
+    def webauthn_rp(self) -> str:
+        """The relying-party id passkeys are bound to: WEBAUTHN_RP_ID, else PUBLIC_BASE_URL's host."""
+        from urllib.parse import urlsplit
+
+        return self.webauthn_rp_id or (urlsplit(self.public_base_url).hostname or "")
+
+    def webauthn_allowed_origins(self) -> list[str]:
+        """The origins a passkey ceremony may come from: WEBAUTHN_ORIGINS, else PUBLIC_BASE_URL's origin."""
+        from urllib.parse import urlsplit
+
+        given = [o.strip().rstrip("/") for o in self.webauthn_origins.split(",") if o.strip()]
+        if given:
+            return given
+        parts = urlsplit(self.public_base_url)
+        return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
 
     def operators(self) -> set[str]:
         """Operator handles, lowercased, without '@'."""

@@ -104,9 +104,16 @@ class Executor:
         got = self.funding.collect(action_id, owner_of(uid), amount, cur)
         if not got.ok:
             return Outcome(False, "funding_declined", got.reason or "")
-        source = self.system("sandbox_funding", cur)
+        source = self.system(getattr(self.funding, "account_kind", "sandbox_funding"), cur)
+        wallet = self.wallet(uid, cur, payload.get("from_label"))
+        if got.pending:  # the provider settles later: a hold until its webhook says (bot/settlement.py)
+            from bot.settlement import pending_deposit
+
+            held = self._commit([pending_deposit(action_id, source, wallet, amount,
+                                                 int(getattr(self.funding, "settle_timeout_seconds", 0)))])
+            return Outcome(True, "pending", got.reference) if held.ok else held
         return self._commit([TransferSpec(id=f"{action_id}:0", debit_account_id=source,
-                                          credit_account_id=self.wallet(uid, cur, payload.get("from_label")), amount=amount, memo="top-up")])
+                                          credit_account_id=wallet, amount=amount, memo="top-up")])
 
     def _withdraw(self, action_id: str, payload: dict[str, Any]) -> Outcome:
         cur, amount, uid = payload["currency"], int(payload["amount"]), int(payload["from_user"])

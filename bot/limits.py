@@ -16,6 +16,13 @@ from ledger.money import to_minor
 MOVING = ("send", "deposit", "withdraw", "pay_request", "buy", "sell", "convert")
 
 
+def limit_of(settings: Settings, tier: int) -> Decimal | None:
+    """The most one payment may be at this tier, in LIMITS_CURRENCY major units; None for no limit."""
+    if tier >= 2:
+        return None
+    return settings.kyc_tier0_limit if tier <= 0 else settings.kyc_tier1_limit
+
+
 def amount_of(kind: str, payload: dict[str, Any]) -> int | None:
     """What one action moves, in minor units of its currency: every leg of a send, the cash held
     for a buy (or its estimate), the estimate of a sell; None for kinds that move nothing."""

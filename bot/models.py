@@ -290,3 +290,4 @@ class AdminAct(SQLModel, table=True):
 
 import bot.groups.models  # noqa: E402,F401  (registers the group-money tables)
 from bot.fxmodels import FxPref  # noqa: E402,F401  (issue 13's table, registered with the others)
+from bot.operators.models import AccountStanding, Approval, AuditHead, AuditRow  # noqa: E402,F401  (registers the tables)

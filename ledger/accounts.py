@@ -9,7 +9,7 @@ from ledger.flags import AccountFlag
 WALLET = "wallet"
 SYSTEM_OWNER = "system"
 SYSTEM_KINDS = frozenset(
-    {"sandbox_funding", "payouts", "fees", "broker_omnibus", "fx_liquidity", "escrow"}
+    {"sandbox_funding", "provider_funding", "payouts", "fees", "broker_omnibus", "fx_liquidity", "escrow"}
 )
 # system accounts that only ever hold money received (escrow waits for a payee, payouts and fees
 # collect): their debits must not exceed their credits. The others are two-sided by design: a

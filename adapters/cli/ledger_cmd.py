@@ -71,8 +71,9 @@ def check(db: DbOption = None) -> None:
     pending), no limited account beyond its limit, the hash chain unbroken up to the head, every
     hold consistent with the row that posted, voided or expired it, reversals within their
     originals; and each escrow account against the engine's escrow rows (every row's hold in the
-    state the row says, the money on hold equal to the rows still held). Prints each problem
-    naming its table and row; the last line says what was checked.
+    state the row says, the money on hold equal to the rows still held); and the operators' audit
+    chain (as `finbot audit check`). Prints each problem naming its table and row; the last line
+    says what was checked.
 
     \b
     Examples:
@@ -83,15 +84,18 @@ def check(db: DbOption = None) -> None:
     """
     from bot.escrow import reconcile_report
     from bot.groups.reconcile import report as group_report
+    from bot.operators.audit import verify
 
     with _open(db) as ledger:
         report = ledger.check()
         escrow_problems, escrow_summary = reconcile_report(ledger.engine, ledger)
         group_problems, group_summary = group_report(ledger.engine, ledger)
-    problems = report.problems + escrow_problems + group_problems
+        with ledger.engine.connect() as conn:
+            chain = verify(conn)
+    problems = report.problems + escrow_problems + group_problems + chain.problems
     for problem in problems:
         typer.echo(problem)
-    summary = report.summary + escrow_summary + group_summary
+    summary = report.summary + escrow_summary + group_summary + "; " + chain.summary
     typer.echo(("ok: " if not problems else "FAILED: ") + summary)
     raise typer.Exit(0 if not problems else 1)
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from adapters.cli import intents_cmd, ledger_cmd
+from adapters.cli import audit_cmd, intents_cmd, ledger_cmd
 from adapters.cli.help import EXIT_CODES, PlainCommand, PlainGroup
 
 
@@ -39,6 +39,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(ledger_cmd.app, name="ledger")
+app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(intents_cmd.app, name="intents")
 
 
@@ -67,7 +68,7 @@ def _settings(db: str | None) -> Any:
 
 def _local_world(settings: Any, *, simulated_clock: bool) -> Any:
     """The engine wired for the local messenger, with the sandbox funding and the paper broker."""
-    from adapters.funding.sandbox import SandboxFunding
+    from adapters.funding.factory import make_funding
     from adapters.local.world import LocalWorld
     from bot.bootstrap import build_engine
     from ledger import create_engine
@@ -78,7 +79,7 @@ def _local_world(settings: Any, *, simulated_clock: bool) -> Any:
     broker = _broker(settings, db, clock)
     from adapters.cli.wiring import build_rates
 
-    world.engine = build_engine(settings, messenger="local", clock=clock, funding=SandboxFunding(), broker=broker, db=db,
+    world.engine = build_engine(settings, messenger="local", clock=clock, funding=make_funding(settings), broker=broker, db=db,
                                 rates=build_rates(settings, clock))
     return world
 
@@ -204,13 +205,13 @@ def run(db: DbOption = None) -> None:
         chat(user="alice", db=db)
         return
     from adapters.cli.wiring import build_rates
-    from adapters.funding.sandbox import SandboxFunding
+    from adapters.funding.factory import make_funding
     from adapters.telegram.app import run as run_telegram
     from bot.bootstrap import build_engine
     from ledger import create_engine
 
     db_engine = create_engine(settings.database_url)
-    engine = build_engine(settings, messenger="telegram", funding=SandboxFunding(),
+    engine = build_engine(settings, messenger="telegram", funding=make_funding(settings),
                           broker=_broker(settings, db_engine, None), db=db_engine, rates=build_rates(settings))
     run_telegram(settings, engine)
 

@@ -8,6 +8,9 @@ from bot.funding import FundingResult
 class SandboxFunding:
     """Approves deposits and payouts up to `cap_minor`, idempotently on the key."""
 
+    account_kind = "sandbox_funding"
+    settle_timeout_seconds = 0  # settles at once
+
     def __init__(self, cap_minor: int = 10_000_000) -> None:
         self.cap_minor = cap_minor
         self.seen: dict[str, FundingResult] = {}

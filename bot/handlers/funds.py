@@ -11,21 +11,27 @@ from bot.events import Button
 from bot.handlers import tokens
 from bot.i18n import t
 from bot.models import Action, User
+from bot.operators import guard
 from bot.payloads import Payload, load
 
 
 def limit_ok(app: App, c: Ctx, payload: Payload) -> bool:
-    """True when the action is within the initiator's limits per payment, day and month (every road asks
-    this); they are set in one reference currency (LIMITS_CURRENCY) and applied through the day's rate.
-    Else says which, in the person's currency and the reference one."""
+    """True when the action may go ahead: the account is not frozen, it is within the tier's limits per
+    payment, day and month (set in one reference currency, LIMITS_CURRENCY, and applied through the day's
+    rate), and within the limits operators set on this account. Else says why (every road asks this)."""
     from bot.fxservice import limit_breach
     from bot.fxtext import limit_text
     from bot.rates import embedded
 
-    b = limit_breach(c.s, app.settings, app.rates or embedded(), c.user, payload.kind, payload.to_dict(), c.now)
-    if b is None:
+    why = guard.frozen_refusal(c.s, c.user, payload.kind)
+    if why is None:
+        b = limit_breach(c.s, app.settings, app.rates or embedded(), c.user, payload.kind, payload.to_dict(), c.now)
+        why = None if b is None else limit_text(b, c.lang)
+    if why is None:
+        why = guard.refusal(c.s, app.settings, c.user, payload.kind, payload.to_dict(), c.now)  # operators' own limits
+    if why is None:
         return True
-    c.say(limit_text(b, c.lang))
+    c.say(why)
     return False
 
 

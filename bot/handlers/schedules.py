@@ -16,6 +16,7 @@ from bot.events import Reply, ReplyKind
 from bot.handlers import escrow, outcomes
 from bot.i18n import t
 from bot.models import Action, Schedule, User
+from bot.operators import guard
 from bot.payloads import Send
 from bot.schedules import first_run, next_run
 
@@ -42,7 +43,8 @@ def due(app: App, now: datetime) -> list[Reply]:
     out: list[Reply] = []
     for _ in range(1000):
         with Session(app.db, expire_on_commit=False) as s:
-            row = s.exec(select(Schedule).where(Schedule.active == True, col(Schedule.next_run).is_not(None))  # noqa: E712
+            row = s.exec(select(Schedule).where(Schedule.active == True, col(Schedule.next_run).is_not(None),  # noqa: E712
+                                                col(Schedule.user_id).not_in(guard.frozen_ids(s)))  # a freeze holds them
                          .order_by(col(Schedule.next_run))).first()
             if row is None or (aware(row.next_run) or now) > now:
                 break

@@ -17,6 +17,7 @@ from bot.events import Reply, ReplyKind
 from bot.handlers import execution, funds, keypad, replies, risk, state
 from bot.i18n import fmt_datetime, t, tn
 from bot.models import Action, Challenge
+from bot.operators import guard
 from bot.payloads import load, needs_stepup
 from bot.stepup import PinCheck
 
@@ -135,6 +136,10 @@ def confirm(app: App, c: Ctx, a: Action) -> None:
     """Confirm pressed (or a pay press): check the card, then execute it or open its step-up challenge."""
     if a.status not in AWAITING:
         c.answer(t(c.lang, "This card is already {status}.", status=t(c.lang, a.status)))
+        return
+    frozen = guard.frozen_refusal(c.s, c.user, a.kind)
+    if frozen is not None:  # held, not executed: the card waits (and expires as cards do)
+        c.answer(frozen)
         return
     if c.now > (aware(a.expires_at) or c.now):
         expire(app, c, a)

@@ -97,17 +97,26 @@ def test_a_forgotten_pin_is_reset_by_a_one_time_code(world: LocalWorld) -> None:
     assert world.engine.stepup.verify(user_row(world, "alice").pin_hash, "5713")
 
 
-def test_a_forgotten_pin_without_totp_is_reset_only_by_an_operator_with_their_own_pin(world: LocalWorld) -> None:
+def test_a_forgotten_pin_without_totp_is_reset_only_by_two_operators_each_with_their_own_pin(world: LocalWorld) -> None:
     onboard(world, "alice", topup="$50")
     onboard(world, "olga", pin="7395")
+    onboard(world, "oscar", pin="6394")
     world.engine.set_operator("local", "olga", "olga")
-    shown = say(world, "alice", "/admin resetpin @alice")
+    shown = say(world, "alice", "/admin pin-reset @alice")
     assert "only operators" in texts(shown).lower()
-    shown = say(world, "olga", "/admin resetpin @olga")
-    assert "own pin" in texts(shown).lower() and user_row(world, "olga").pin_hash
-    say(world, "olga", "/admin resetpin @alice", "1357")  # a wrong operator PIN: nothing reset
+    shown = say(world, "olga", "/admin pin-reset @olga")
+    assert "themselves" in texts(shown).lower() and user_row(world, "olga").pin_hash
+    shown = say(world, "olga", "/admin pin-reset @alice")
+    assert "second operator is needed" in texts(shown)  # olga is the only operator
+    world.engine.set_operator("local", "oscar", "oscar")
+    say(world, "olga", "/admin pin-reset @alice")
+    world.render(world.press("olga", "dm", "Confirm") or [])
+    say(world, "olga", "1357")  # a wrong operator PIN: nothing asked, nothing reset
     assert user_row(world, "alice").pin_hash and user_row(world, "olga").pin_failures == 1
-    shown = say(world, "olga", "/admin resetpin @alice", "7395")
+    say(world, "olga", "7395")
+    assert user_row(world, "alice").pin_hash, "one operator alone resets nothing"
+    world.render(world.press("oscar", "dm", "Approve") or [])
+    shown = say(world, "oscar", "6394")
     assert user_row(world, "alice").pin_hash is None
     assert any(i["chat"] == "dm:alice" and "/pin" in i["text"] for i in shown), "alice is told"
     say(world, "alice", "/pin", "5713", "5713")

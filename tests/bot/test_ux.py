@@ -4,7 +4,6 @@ that names what it cancelled, outcomes where the person looks, words, and /admin
 from __future__ import annotations
 
 import io
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from sqlmodel import Session, select
 from adapters.local.chat import run_chat
 from adapters.local.world import LocalWorld
 from bot.i18n import t, tn
-from bot.models import Action, AdminAct, Challenge, Schedule, User
+from bot.models import Action, Challenge, Schedule, User
 from tests.bot.conftest import make_world
 from tests.bot.test_engine import balance, onboard, texts
 
@@ -312,27 +311,36 @@ def admin_world(db_url: str, tmp_path: Path) -> LocalWorld:
     return w
 
 
-def test_admin_tier_refuses_unknown_tiers_and_acting_on_oneself(db_url: str, tmp_path: Path,
-                                                                 caplog: pytest.LogCaptureFixture) -> None:
+def test_admin_tier_refuses_unknown_tiers_and_acting_on_oneself(db_url: str, tmp_path: Path) -> None:
+    """Every /admin act is a row of the audit chain (bot/operators/audit.py); a tier raised waits for ops2."""
+    from bot.operators.models import AuditRow
+
     w = admin_world(db_url, tmp_path)
-    with caplog.at_level(logging.INFO, logger="finbot.engine"):
-        nine = texts(w.render(w.say("ops", "dm", "/admin tier @alice 9")))
-        assert "0" in nine and "1" in nine and "2" in nine and user_row(w, "alice").kyc_tier == 0
-        own = texts(w.render(w.say("ops", "dm", "/admin tier @ops 2")))
-        assert user_row(w, "ops").kyc_tier == 0 and "themselves" in own
-        w.render(w.say("ops", "dm", "/admin tier @alice 1"))
-        assert user_row(w, "alice").kyc_tier == 1
-        w.render(w.say("alice", "dm", "/admin tier @alice 2"))
-        assert user_row(w, "alice").kyc_tier == 1
-        w.render(w.say("ops2", "dm", "/admin unlock @ops2"))
+
+    def act(op: str, text: str) -> str:
+        shown = w.render(w.say(op, "dm", text))
+        shown += w.render(w.press(op, "dm", "Confirm") or [])
+        return texts(shown + w.render(w.say(op, "dm", "4826")))
+
+    nine = texts(w.render(w.say("ops", "dm", "/admin tier @alice 9")))
+    assert "0" in nine and "1" in nine and "2" in nine and user_row(w, "alice").kyc_tier == 0
+    own = texts(w.render(w.say("ops", "dm", "/admin tier @ops 2")))
+    assert user_row(w, "ops").kyc_tier == 0 and "themselves" in own
+    act("ops", "/admin tier @alice 1")
+    assert user_row(w, "alice").kyc_tier == 0  # raising waits for a second operator
+    w.render(w.press("ops2", "dm", "Approve") or [])
+    w.render(w.say("ops2", "dm", "4826"))
+    assert user_row(w, "alice").kyc_tier == 1
+    w.render(w.say("alice", "dm", "/admin tier @alice 2"))
+    assert user_row(w, "alice").kyc_tier == 1
+    assert "themselves" in texts(w.render(w.say("ops2", "dm", "/admin unlock @ops2")))
     with Session(w.db) as s:
-        acts = s.exec(select(AdminAct).order_by(AdminAct.id)).all()  # type: ignore[arg-type]
+        rows = s.exec(select(AuditRow).order_by(AuditRow.seq)).all()  # type: ignore[arg-type]
     ops, ops2, alice = user_row(w, "ops").id, user_row(w, "ops2").id, user_row(w, "alice").id
-    assert [(a.operator_id, a.verb, a.target_id, a.result.split(":")[0]) for a in acts] == [
-        (ops, "tier", alice, "refused"), (ops, "tier", ops, "refused"), (ops, "tier", alice, "ok"),
-        (alice, "tier", None, "refused"), (ops2, "unlock", ops2, "refused")]
-    assert all(a.at is not None for a in acts) and acts[2].result == "ok: tier 0 -> 1"
-    assert sum("admin tier by @ops" in r.getMessage() for r in caplog.records) == 3
+    assert [(r.actor_id, r.verb, r.target_id, r.approver_id) for r in rows] == [
+        (ops, "tier.refused", alice, None), (ops, "tier.refused", ops, None), (ops, "tier.requested", alice, None),
+        (ops, "tier", alice, ops2), (alice, "admin.refused", None, None), (ops2, "unlock.refused", ops2, None)]
+    assert '"before":0' in rows[3].detail
     w.engine.ledger.engine.dispose()
     w.db.dispose()
 

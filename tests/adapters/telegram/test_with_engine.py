@@ -310,7 +310,10 @@ def test_a_reply_that_cannot_be_delivered_is_a_dead_letter_an_operator_sees(
         s.wait_until(lambda: s.message(alice.id, card.message_id).history, 10)
         assert balances(w.url) == {"@alice": {"USD": "85.00"}, "@bob": {"USD": "15.00"}}
         assert broken.hits >= 1 and len(w.texts(bob.id)) == 1  # only the welcome got through
-        w.say(alice, "/admin deadletters")
+        w.say(alice, "/admin deadletters")  # an operator's command: Confirm, then their own PIN
+        w.press(alice, w.last_with(alice.id, "Confirm"), "Confirm")
+        w.say(alice, "4826")
+        s.wait_until(lambda: "Dead letters" in w.last(alice.id).text, 10)
         shown = w.last(alice.id).text
         assert "Dead letters (1 in all)" in shown, shown
         assert f"chat {bob.id}" in shown and "KeyError: 'result'" in shown and "$15" in shown, shown
