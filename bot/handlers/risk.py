@@ -31,13 +31,13 @@ def reference_amount(app: App, payload: Payload, now: datetime) -> Decimal:
     """What the action moves in LIMITS_CURRENCY at the day's mid rate: the thresholds are set in it."""
     from bot.fxservice import reference_major
     from bot.rates import embedded
-    from ledger import InvalidAmount, TooPrecise, to_minor
+    from ledger import InvalidAmount, TooPrecise, UnknownAsset, to_minor
 
     need = payload.funds_needed()
     cur = need[0] if need is not None else payload.currency
     try:
         minor = to_minor(payload.amount_major(), cur)
-    except (TooPrecise, InvalidAmount):
+    except (TooPrecise, InvalidAmount, UnknownAsset):  # an operator's act has no currency: nothing to weigh
         return payload.amount_major()
     return reference_major(app.rates or embedded(), app.settings, minor, cur, now.date())
 

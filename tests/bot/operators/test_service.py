@@ -158,7 +158,9 @@ def test_daily_limit_counts_what_left_today(ops) -> None:  # type: ignore[no-unt
         u = env.get(alice.id)
         assert standing.over(s, env.settings, u, "send", {"currency": "USD", "legs": [{"amount": 4000}]}, NOW) is None
         assert standing.over(s, env.settings, u, "send", {"currency": "USD", "legs": [{"amount": 6000}]}, NOW) == ("per_day", 5000)
-        assert standing.over(s, env.settings, u, "send", {"currency": "USD", "legs": [{"amount": 200000}]}, NOW) == ("per_payment", 100000)
+        # the tier's per-payment limit is weighed in LIMITS_CURRENCY by bot/fxservice.limit_breach, not here:
+        # above the operators' own day limit, it is that limit this names
+        assert standing.over(s, env.settings, u, "send", {"currency": "USD", "legs": [{"amount": 200000}]}, NOW) == ("per_day", 5000)
 
 
 def test_nobody_acts_on_themselves(ops) -> None:  # type: ignore[no-untyped-def]
