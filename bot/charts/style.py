@@ -21,6 +21,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import numpy as np  # noqa: E402
 from babel import Locale  # noqa: E402
 from babel.dates import format_date, format_skeleton, format_time  # noqa: E402
 from babel.numbers import parse_pattern  # noqa: E402
@@ -28,7 +29,6 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg  # noqa
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.font_manager import FontProperties  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
-import numpy as np  # noqa: E402
 
 from bot.actions import money_text  # noqa: E402
 from bot.i18n import LOCALES  # noqa: E402
