@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import matplotlib
 
@@ -84,7 +84,7 @@ def locale_of(lang: str) -> str:
 @contextmanager
 def styled() -> Iterator[None]:
     """Build a figure inside this so every Text picks up the shared font and colours."""
-    with matplotlib.rc_context(RC):
+    with matplotlib.rc_context(cast(Any, RC)):  # matplotlib types the keys as a Literal of every rc name
         yield
 
 
@@ -124,14 +124,14 @@ def stack(bands: list[Band], left: float, title: str, right: float = 0.3, top: f
 
 @lru_cache(maxsize=1)
 def _measurer() -> RendererAgg:
-    return RendererAgg(8, 8, DPI)
+    return RendererAgg(8, 8, DPI)  # type: ignore[no-untyped-call]
 
 
 @lru_cache(maxsize=4096)
 def text_width(text: str, size: float, weight: str = "normal") -> float:
     """How wide `text` prints in inches (DejaVu Sans at `size` points), to lay out without a draw."""
     prop = FontProperties(family="DejaVu Sans", size=size, weight=weight)
-    width, _, _ = _measurer().get_text_width_height_descent(text, prop, ismath=False)
+    width, _, _ = _measurer().get_text_width_height_descent(text, prop, ismath=False)  # type: ignore[no-untyped-call]
     return float(width) / DPI
 
 
