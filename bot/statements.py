@@ -31,9 +31,8 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
 
 
 def opening_balance(ledger: Any, account_id: int, start: datetime) -> int:
-    """The posted balance just before `start`."""
-    before = ledger.statement(account_id, None, start)
-    return int(before[-1].balance) if before else 0
+    """The posted balance just before `start` (read from the counters and the movements since, not the whole past)."""
+    return int(ledger.balance_before(account_id, start))
 
 
 def csv_bytes(lines: Sequence[Any], currency: str, labels: dict[int, str]) -> bytes:

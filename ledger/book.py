@@ -297,7 +297,6 @@ class Ledger:
         closing = int(TransferFlag.PENDING | TransferFlag.VOID_PENDING_TRANSFER)
         touches = sa.or_(t.c.debit_account_id == a, t.c.credit_account_id == a)
         posting = t.c.flags.op("&")(closing) == 0
-        signed = sa.case((t.c.credit_account_id == a, t.c.amount), else_=-t.c.amount)
         with self._reading() as conn:
             if conn.execute(sa.select(accounts_t.c.id).where(accounts_t.c.id == a)).first() is None:
                 raise AccountNotFound(f"no account with id {a}")
@@ -306,12 +305,7 @@ class Ledger:
                           t.c.amount, t.c.memo, t.c.code).where(touches, posting)  # fmt: skip
             if start is not None:
                 s_us = to_us(start)
-                opening = conn.execute(
-                    sa.select(sa.func.coalesce(sa.func.sum(signed), 0)).where(
-                        touches, posting, t.c.created_us < s_us
-                    )
-                ).scalar_one()
-                balance = int(opening)
+                balance = conn.execute(self._balance_before_q(a, s_us)).scalar_one()
                 q = q.where(t.c.created_us >= s_us)
             if end is not None:
                 q = q.where(t.c.created_us < to_us(end))
@@ -324,6 +318,29 @@ class Ledger:
                     StatementLine(r.id, from_us(r.created_us), amount, balance, other, r.memo, r.code)
                 )
         return lines
+
+    @staticmethod
+    def _balance_before_q(account_id: int, at_us: int) -> Any:
+        """One statement (one snapshot): the posted balance now (the account's counters) less what moved
+        since `at_us`. It reads only the rows since then (the account/time indexes), never the whole past."""
+        t, a = transfers_t, account_id
+        closing = int(TransferFlag.PENDING | TransferFlag.VOID_PENDING_TRANSFER)
+        signed = sa.case((t.c.credit_account_id == a, t.c.amount), else_=-t.c.amount)
+        since = (
+            sa.select(sa.func.coalesce(sa.func.sum(signed), 0))
+            .where(sa.or_(t.c.debit_account_id == a, t.c.credit_account_id == a),
+                   t.c.flags.op("&")(closing) == 0, t.c.created_us >= at_us)
+            .scalar_subquery()
+        )  # fmt: skip
+        return sa.select(accounts_t.c.credits_posted - accounts_t.c.debits_posted - since).where(accounts_t.c.id == a)
+
+    def balance_before(self, account_id: int, at: datetime) -> int:
+        """The account's posted balance just before `at` (what a statement from `at` opens with)."""
+        with self._reading() as conn:
+            value = conn.execute(self._balance_before_q(account_id, to_us(at))).scalar()
+        if value is None:
+            raise AccountNotFound(f"no account with id {account_id}")
+        return int(value)
 
     def lookup_transfer(self, transfer_id: str) -> Transfer | None:
         """The transfer with that id (also an expiry row `~expired:<hold id>`), or None."""
