@@ -273,18 +273,33 @@ class Ledger:
 
     def balances(self, account_ids: Sequence[int]) -> dict[int, Balance]:
         """Counters of several accounts; AccountNotFound if one is missing."""
-        self._expire_if_due()
         ids = sorted(set(account_ids))
-        out: dict[int, Balance] = {}
-        with self._reading() as conn:
-            for chunk in _chunks(ids):
-                for r in conn.execute(sa.select(accounts_t).where(accounts_t.c.id.in_(chunk))):
-                    out[r.id] = Balance(
-                        r.id, r.asset, r.debits_posted, r.credits_posted, r.debits_pending, r.credits_pending
-                    )
+        out = self._read_balances(ids)
+        if out is None:  # a hold's time is up: expire it first, then read again
+            self.expire_pending()
+            out = self._read_balances(ids, expired=True) or {}
         missing = [i for i in ids if i not in out]
         if missing:
             raise AccountNotFound(f"no account with id {missing[0]}")
+        return out
+
+    def _read_balances(self, ids: list[int], expired: bool = False) -> dict[int, Balance] | None:
+        """The counters, read with the chain head's next expiry in the same statement (one round trip, one
+        snapshot); None when a hold is due to expire first (unless `expired`: it just ran)."""
+        out: dict[int, Balance] = {}
+        nxt_q = sa.select(head_t.c.next_expiry_us).where(head_t.c.id == 1).scalar_subquery().label("next_expiry")
+        now = self.now_us()
+        with self._reading() as conn:
+            if not ids:
+                nxt = conn.execute(sa.select(nxt_q)).scalar()
+                return None if not expired and nxt is not None and nxt <= now else out
+            for chunk in _chunks(ids):
+                for r in conn.execute(sa.select(accounts_t, nxt_q).where(accounts_t.c.id.in_(chunk))):
+                    if not expired and r.next_expiry is not None and r.next_expiry <= now:
+                        return None
+                    out[r.id] = Balance(
+                        r.id, r.asset, r.debits_posted, r.credits_posted, r.debits_pending, r.credits_pending
+                    )
         return out
 
     def statement(
@@ -401,12 +416,6 @@ class Ledger:
         batch, _ = self._retrying(lambda: self._apply([], expire_all=True))
         assert isinstance(batch, Batch)
         return list(batch.expired_ids)
-
-    def _expire_if_due(self) -> None:
-        with self._reading() as conn:
-            nxt = conn.execute(sa.select(head_t.c.next_expiry_us).where(head_t.c.id == 1)).scalar()
-        if nxt is not None and nxt <= self.now_us():
-            self.expire_pending()
 
     def check(self) -> CheckReport:
         """Recompute everything from the entries and compare (see `ledger.check`)."""
