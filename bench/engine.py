@@ -1,7 +1,7 @@
 """Benchmark: complete "send, confirm, PIN" conversations per second through the engine, p50/p99 per event.
 
 Beside it, in the same run, the ledger-only rate of the same transfers. Prints figures; asserts nothing.
-    python bench/engine.py [--conversations N] [--pg/--no-pg] [--big]
+    python bench/engine.py [--conversations N] [--no-pg | --no-sqlite] [--big]
 
 --big: before the timed conversations, seed a big book (untimed): 100,000 users (bot users, identities and
 USD wallets, inserted in bulk) and 1,000,000 transfers through the ledger (create_transfers, 1,000 per
@@ -200,13 +200,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--conversations", type=int, default=300)
     ap.add_argument("--no-pg", action="store_true", help="SQLite only")
+    ap.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     ap.add_argument("--big", action="store_true", help="seed 100,000 users and 1,000,000 transfers first (default setting only)")
     args = ap.parse_args()
     costs = [("argon2id t=2 m=19MiB (default)", 2, 19456), ("argon2id t=1 m=1MiB (bench floor)", 1, 1024)]
     if args.big:
         costs = costs[:1]
     with tempfile.TemporaryDirectory() as tmp:
-        targets = [("sqlite", f"sqlite:///{tmp}/bench.db")]
+        targets = [] if args.no_sqlite else [("sqlite", f"sqlite:///{tmp}/bench.db")]
         pg_name = None
         if not args.no_pg:
             pg_name = "finbot_bench_" + uuid.uuid4().hex[:8]

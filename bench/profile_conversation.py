@@ -5,7 +5,9 @@ optionally a cProfile of the events. Prints figures; asserts nothing.
     .venv/bin/python bench/profile_conversation.py [--conversations N] [--no-pg] [--cprofile] [--sql]
 
 A commit is "durable" when its transaction wrote something (SQLite: the connection's total_changes
-moved since BEGIN; PostgreSQL: the transaction has an xid), i.e. it costs an fsync of the WAL.
+moved since BEGIN; PostgreSQL: the transaction has an xid), i.e. it costs an fsync of the WAL, unless it
+was "deferred" (ledger.db's deferred durability: SQLite synchronous=NORMAL, PostgreSQL
+synchronous_commit=off): then it rides the next durable commit's fsync.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class Counter:
         self.statements = 0
         self.commits = 0
         self.durable = 0
+        self.deferred = 0
         self.sql: collections.Counter[str] = collections.Counter()
         self.keep_sql = False
 
@@ -59,28 +62,34 @@ class Counter:
             text = re.sub(r"'[^']*'|\b\d+(\.\d+)?\b", "?", " ".join(text.split()))
             self.sql[text[:150]] += 1
 
-    def commit(self, wrote: bool) -> None:
+    def commit(self, wrote: bool, deferred: bool = False) -> None:
         if not self.on:
             return
         self.commits += 1
         self.durable += int(wrote)
+        self.deferred += int(deferred)
 
-    def take(self) -> tuple[int, int, int]:
-        out = (self.statements, self.commits, self.durable)
-        self.statements = self.commits = self.durable = 0
+    def take(self) -> tuple[int, int, int, int]:
+        out = (self.statements, self.commits, self.durable, self.deferred)
+        self.statements = self.commits = self.durable = self.deferred = 0
         return out
 
 
 def instrument_sqlite(db: sa.Engine, counter: Counter) -> None:
     begun: dict[int, int] = {}
 
+    relaxed: set[int] = set()
+
     def trace(conn: Any) -> Callable[[str], None]:
         def cb(stmt: str) -> None:
-            head = stmt.lstrip()[:6].upper()
-            if head.startswith("BEGIN"):
+            text = stmt.lstrip().upper()
+            if text.startswith("PRAGMA SYNCHRONOUS="):  # deferred durability (ledger.db.DEFER_SYNC) and back
+                (relaxed.add if "NORMAL" in text else relaxed.discard)(id(conn))
+            if text.startswith("BEGIN"):
                 begun[id(conn)] = conn.total_changes
-            elif head.startswith("COMMIT"):
-                counter.commit(conn.total_changes != begun.get(id(conn), conn.total_changes))
+            elif text.startswith("COMMIT"):
+                wrote = conn.total_changes != begun.get(id(conn), conn.total_changes)
+                counter.commit(wrote and id(conn) not in relaxed, wrote and id(conn) in relaxed)
             counter.statement(stmt)
         return cb
 
@@ -94,10 +103,14 @@ def instrument_pg(counter: Counter) -> None:
     real_executemany = psycopg.Cursor.executemany
     real_commit = psycopg.Connection.commit
     checking = [False]
+    relaxed: set[int] = set()  # connections whose transaction set synchronous_commit off
 
     def execute(self: Any, query: Any, *a: Any, **k: Any) -> Any:
         if not checking[0]:
-            counter.statement(str(query) if not hasattr(query, "as_string") else "composed")
+            text = str(query) if not hasattr(query, "as_string") else "composed"
+            counter.statement(text)
+            if "synchronous_commit" in text and "off" in text:
+                relaxed.add(id(self.connection))
         return real_execute(self, query, *a, **k)
 
     def executemany(self: Any, query: Any, *a: Any, **k: Any) -> Any:
@@ -114,7 +127,9 @@ def instrument_pg(counter: Counter) -> None:
             finally:
                 checking[0] = False
         if self.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS:
-            counter.commit(wrote)
+            deferred = id(self) in relaxed
+            counter.commit(wrote and not deferred, wrote and deferred)
+        relaxed.discard(id(self))
         return real_commit(self)
 
     psycopg.Cursor.execute = execute  # type: ignore[method-assign]
@@ -122,13 +137,31 @@ def instrument_pg(counter: Counter) -> None:
     psycopg.Connection.commit = commit  # type: ignore[method-assign]
 
 
-def run(url: str, n: int, counter: Counter, profile: bool) -> None:
+def time_statements(db: sa.Engine, counter: Counter) -> dict[str, list[float]]:
+    """Wall time per statement text of what goes through SQLAlchemy (the ledger's raw writer does not)."""
+    spent: dict[str, list[float]] = collections.defaultdict(lambda: [0.0, 0])
+
+    @sa.event.listens_for(db, "before_cursor_execute")
+    def _before(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        conn.info["perf_t0"] = time.perf_counter()
+
+    @sa.event.listens_for(db, "after_cursor_execute")
+    def _after(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        if counter.on:
+            row = spent[" ".join(statement.split())[:120]]
+            row[0] += time.perf_counter() - conn.info.pop("perf_t0", time.perf_counter())
+            row[1] += 1
+    return spent
+
+
+def run(url: str, n: int, counter: Counter, profile: bool, big: bool = False) -> None:
     now = [datetime(2026, 11, 18, 15, 0, tzinfo=UTC)]
     settings = load_settings(database_url=url, stepup_velocity_max_count=10**9, kyc_tier0_limit=Decimal(10**9))
     db = create_engine(url)
     if url.startswith("sqlite"):
         instrument_sqlite(db, counter)
     engine = build_engine(settings, messenger="bench", clock=lambda: now[0], funding=SandboxFunding(cap_minor=10**12), db=db)
+    spent = time_statements(db, counter)
     seq = 0
 
     def ev(user: str, text: str | None = None, press: str | None = None) -> Event:
@@ -149,11 +182,19 @@ def run(url: str, n: int, counter: Counter, profile: bool) -> None:
     for u in ("alice", "bob"):
         for text in ("/start", "/pin", "4826", "4826"):
             engine.handle(ev(u, text))
+    if big:
+        from engine import seed_big  # bench/engine.py
+
+        from bot.models import User
+
+        with db.connect() as conn:
+            uid = dict(conn.execute(sa.select(User.handle, User.id)).all())  # type: ignore[call-overload]
+        seed_big(db, engine.ledger, uid["alice"], uid["bob"], now[0])
     topup = engine.handle(ev("alice", f"top up ${n + 100}"))
     engine.handle(ev("alice", press=confirm_token(topup)))
     engine.handle(ev("alice", "4826"))
 
-    totals: dict[str, list[float]] = {"send": [0, 0, 0, 0.0], "confirm": [0, 0, 0, 0.0], "pin": [0, 0, 0, 0.0]}
+    totals: dict[str, list[float]] = {"send": [0, 0, 0, 0, 0.0], "confirm": [0, 0, 0, 0, 0.0], "pin": [0, 0, 0, 0, 0.0]}
     prof = cProfile.Profile() if profile else None
     counter.on = True
     counter.take()
@@ -170,19 +211,18 @@ def run(url: str, n: int, counter: Counter, profile: bool) -> None:
             dt = time.perf_counter() - t
             if name == "send":
                 card[:] = replies
-            st, cm, du = counter.take()
-            tot = totals[name]
-            tot[0] += st
-            tot[1] += cm
-            tot[2] += du
-            tot[3] += dt
+            for i, v in enumerate((*counter.take(), dt)):
+                totals[name][i] += v
     counter.on = False
-    print(f"  {'event':8} {'statements':>10} {'commits':>8} {'durable':>8} {'mean ms':>8}")
-    for name, (st, cm, du, dt) in totals.items():
-        print(f"  {name:8} {st / n:10.1f} {cm / n:8.1f} {du / n:8.1f} {dt / n * 1000:8.2f}")
-    s = [sum(v[i] for v in totals.values()) / n for i in range(4)]
-    print(f"  {'total':8} {s[0]:10.1f} {s[1]:8.1f} {s[2]:8.1f} {s[3] * 1000:8.2f}")
+    print(f"  {'event':8} {'statements':>10} {'commits':>8} {'durable':>8} {'deferred':>8} {'mean ms':>8}")
+    for name, (st, cm, du, de, dt) in totals.items():
+        print(f"  {name:8} {st / n:10.1f} {cm / n:8.1f} {du / n:8.1f} {de / n:8.1f} {dt / n * 1000:8.2f}")
+    s = [sum(v[i] for v in totals.values()) / n for i in range(5)]
+    print(f"  {'total':8} {s[0]:10.1f} {s[1]:8.1f} {s[2]:8.1f} {s[3]:8.1f} {s[4] * 1000:8.2f}")
     if counter.keep_sql:
+        print("  slowest statements through SQLAlchemy (ms per conversation, count per conversation):")
+        for text, (secs, k) in sorted(spent.items(), key=lambda kv: -kv[1][0])[:15]:
+            print(f"    {secs / n * 1000:7.3f} {k / n:5.1f}  {text}")
         print("  statements by text (per conversation):")
         for text, k in counter.sql.most_common(60):
             print(f"    {k / n:6.1f}  {text}")
@@ -200,20 +240,21 @@ def main() -> None:
     ap.add_argument("--no-pg", action="store_true")
     ap.add_argument("--cprofile", action="store_true")
     ap.add_argument("--sql", action="store_true", help="also list the statements by text")
+    ap.add_argument("--big", action="store_true", help="seed bench/engine.py's big book first")
     args = ap.parse_args()
     counter = Counter()
     counter.keep_sql = args.sql
     instrument_pg(counter)
     with tempfile.TemporaryDirectory() as tmp:
         print("sqlite")
-        run(f"sqlite:///{tmp}/profile.db", args.conversations, counter, args.cprofile)
+        run(f"sqlite:///{tmp}/profile.db", args.conversations, counter, args.cprofile, args.big)
         if not args.no_pg:
             name = "finbot_prof_" + uuid.uuid4().hex[:8]
             with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
                 conn.execute(f'CREATE DATABASE "{name}"')
             try:
                 print("postgres")
-                run(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", args.conversations, counter, args.cprofile)
+                run(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", args.conversations, counter, args.cprofile, args.big)
             finally:
                 with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
                     conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
