@@ -231,6 +231,25 @@ def test_balance_before_is_the_statements_running_balance(book: Book, ledger: Le
     assert ledger.balance_before(b.id, START) == 0
 
 
+def test_latest_lines_are_the_statements_tail(book: Book, ledger: Ledger, clock: FakeClock) -> None:
+    """The newest lines, read through the indexes with a limit, are the whole statement's last lines
+    (newest first, same running balances), holds left out until posted."""
+    a, b = book.wallet("a", funds=1_000), book.wallet("b", funds=50)
+    for i in range(6):
+        clock.advance(60)
+        book.pay(f"o{i}", a, b, 10 + i)
+        book.pay(f"i{i}", b, a, 3)
+    book.pay("h", a, b, 7, F.PENDING)
+    ledger.create_transfer(TransferSpec("hp", 0, 0, 5, F.POST_PENDING_TRANSFER, pending_id="h"))
+    whole = ledger.statement(a.id)
+    for n in (1, 4, 20):
+        got = ledger.latest(a.id, n)
+        assert [(x.transfer_id, x.amount, x.balance, x.counterparty_account_id) for x in got] == [
+            (x.transfer_id, x.amount, x.balance, x.counterparty_account_id) for x in whole[::-1][:n]]
+    assert ledger.latest(a.id, 1)[0].balance == ledger.balance(a.id).posted
+    assert ledger.latest(ledger.open_account("c", "USD").id) == []
+
+
 def test_the_hash_chain_links_every_row(book: Book, ledger: Ledger) -> None:
     a, b = book.wallet("a", funds=100), book.wallet("b")
     ts = [book.pay(f"t{i}", a, b, 1).transfer for i in range(5)]
