@@ -1,7 +1,13 @@
 """Benchmark: complete "send, confirm, PIN" conversations per second through the engine, p50/p99 per event.
 
 Beside it, in the same run, the ledger-only rate of the same transfers. Prints figures; asserts nothing.
-    python bench/engine.py [--conversations N] [--pg/--no-pg]
+    python bench/engine.py [--conversations N] [--no-pg | --no-sqlite] [--big]
+
+--big: before the timed conversations, seed a big book (untimed): 100,000 users (bot users, identities and
+USD wallets, inserted in bulk) and 1,000,000 transfers through the ledger (create_transfers, 1,000 per
+durable batch): a top-up per user, then user-to-user payments, 20,000 of them from and to the bench's
+alice, beside as many executed send actions of hers (what history, velocity and new-payee checks read).
+Each line then ends with `book=big`; run without --big in the same session for the empty book.
 """
 
 from __future__ import annotations
@@ -19,12 +25,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
 
 from adapters.funding.sandbox import SandboxFunding  # noqa: E402
 from bot.bootstrap import build_engine  # noqa: E402
 from bot.config import load_settings  # noqa: E402
+from bot.directory import owner_of  # noqa: E402
 from bot.events import Chat, ChatKind, Event, Person, Press  # noqa: E402
+from bot.models import Action, Identity, User  # noqa: E402
 from ledger import Ledger, TransferSpec, create_engine  # noqa: E402
+from ledger.flags import AccountFlag  # noqa: E402
+from ledger.tables import accounts as accounts_t  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -37,7 +48,77 @@ class Clock:
         return self.now
 
 
-def run(url: str, n: int, argon_time: int, argon_mem: int) -> dict[str, float]:
+BIG_USERS = 100_000
+BIG_TRANSFERS = 1_000_000
+ALICE_SHARE = 20_000  # of the transfers: alice's own history (and as many executed send actions)
+
+
+def seed_big(db: sa.Engine, ledger: Ledger, alice: int, bob: int, now: datetime) -> None:
+    """The big book, untimed: users in bulk, then every transfer through the ledger in batches."""
+    rng_state = 12345
+
+    def rand(k: int) -> int:  # a small LCG: deterministic and cheap
+        nonlocal rng_state
+        rng_state = (rng_state * 6364136223846793005 + 1442695040888963407) % 2**64
+        return (rng_state >> 33) % k
+
+    t0 = time.perf_counter()
+    batch = 10_000
+    user_t, ident_t, action_t = User.__table__, Identity.__table__, Action.__table__  # type: ignore[attr-defined]
+    with db.begin() as conn:
+        first = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(user_t.c.id), 0))).scalar_one()) + 1
+    ids = list(range(first, first + BIG_USERS))
+    for k in range(0, BIG_USERS, batch):
+        chunk = ids[k:k + batch]
+        with db.begin() as conn:
+            conn.execute(user_t.insert(), [dict(id=u, handle=f"seed{u}", name=None, lang="en", lang_chosen=False, currency="USD",
+                                                kyc_tier=0, started=True, private_chat_id=f"dm:seed{u}", pin_hash=None,
+                                                pin_failures=0, pin_exposed=False, is_operator=False, created_at=now)
+                                           for u in chunk])
+            conn.execute(ident_t.insert(), [dict(user_id=u, messenger="bench", external_id=f"seed{u}") for u in chunk])
+            conn.execute(accounts_t.insert(), [dict(owner=owner_of(u), asset="USD", kind="wallet", flags=int(AccountFlag.DEBITS_MUST_NOT_EXCEED_CREDITS), label=f"@seed{u}",
+                                                    debits_posted=0, credits_posted=0, debits_pending=0, credits_pending=0,
+                                                    version=0, created_us=0) for u in chunk])
+    if db.dialect.name == "postgresql":
+        with db.begin() as conn:  # the explicit ids above: move the sequence past them
+            conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence('bot_users', 'id'), (SELECT max(id) FROM bot_users))")
+    with db.connect() as conn:
+        wallet = dict(conn.execute(sa.select(accounts_t.c.owner, accounts_t.c.id).where(accounts_t.c.kind == "wallet")).all())
+    accts = [wallet[owner_of(u)] for u in ids]
+    a_acc, b_acc = wallet[owner_of(alice)], wallet[owner_of(bob)]
+    funding = ledger.system_account("sandbox_funding", "USD").id
+    specs: list[TransferSpec] = [TransferSpec(id=f"seed-fund-{i}", debit_account_id=funding, credit_account_id=a, amount=10**6, memo="top-up")
+                                 for i, a in enumerate(accts)]
+    specs.append(TransferSpec(id="seed-fund-alice", debit_account_id=funding, credit_account_id=a_acc, amount=10**7, memo="top-up"))
+    for i in range(BIG_TRANSFERS - len(specs)):
+        if i < ALICE_SHARE:  # alice pays (and is paid by) seeded users
+            other = accts[rand(BIG_USERS)]
+            d, c = (a_acc, other) if i % 2 == 0 else (other, a_acc)
+        else:
+            d, c = accts[rand(BIG_USERS)], accts[rand(BIG_USERS)]
+            if d == c:
+                c = b_acc
+        specs.append(TransferSpec(id=f"seed-{i}", debit_account_id=d, credit_account_id=c, amount=1 + rand(50), memo="seed"))
+    for k in range(0, len(specs), 1000):
+        results = ledger.create_transfers(specs[k:k + 1000])
+        bad = [r for r in results if not r.ok]
+        assert not bad, bad[:3]
+    with db.begin() as conn:  # alice's executed sends: what the velocity and new-payee checks read
+        rows = []
+        for i in range(ALICE_SHARE):
+            payee = ids[rand(BIG_USERS)]
+            body = (f'{{"currency":"USD","fee":0,"from_user":{alice},"kind":"send","legs":[{{"amount":1,"escrow":false,'
+                    f'"handle":"seed{payee}","label":"@seed{payee}","to_user":{payee}}}],"note":null}}')
+            rows.append(dict(id=f"seed:{i}", kind="send", initiator_id=alice, messenger="bench", origin_chat_id="dm:alice",
+                             origin_group=False, payload=body, digest="0" * 64, status="executed", stepup_method="pin",
+                             result="ok", attempt=0, card_chat_id="dm:alice", card_message_id=None,
+                             created_at=now - timedelta(days=1 + i % 300), expires_at=now - timedelta(days=i % 300),
+                             done_at=now - timedelta(days=1 + i % 300)))
+        conn.execute(action_t.insert(), rows)
+    print(f"  (seeded {BIG_USERS} users and {len(specs)} transfers in {time.perf_counter() - t0:.0f}s, untimed)", flush=True)
+
+
+def run(url: str, n: int, argon_time: int, argon_mem: int, big: bool = False) -> dict[str, float]:
     clock = Clock()
     # limits out of the way: the top-up below must cover every conversation's $1
     settings = load_settings(database_url=url, pin_argon2_time_cost=argon_time, pin_argon2_memory_kib=argon_mem,
@@ -68,6 +149,10 @@ def run(url: str, n: int, argon_time: int, argon_mem: int) -> dict[str, float]:
         engine.handle(ev(u, "/pin"))
         engine.handle(ev(u, "4826"))
         engine.handle(ev(u, "4826"))
+    if big:
+        with db.connect() as conn:
+            uid = dict(conn.execute(sa.select(User.handle, User.id)).all())  # type: ignore[call-overload]
+        seed_big(db, engine.ledger, uid["alice"], uid["bob"], clock.now)
     topup = engine.handle(ev("alice", f"top up ${n + 100}"))
     engine.handle(ev("alice", press=confirm_token(topup)))
     engine.handle(ev("alice", "4826"))
@@ -115,10 +200,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--conversations", type=int, default=300)
     ap.add_argument("--no-pg", action="store_true", help="SQLite only")
+    ap.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    ap.add_argument("--big", action="store_true", help="seed 100,000 users and 1,000,000 transfers first (default setting only)")
     args = ap.parse_args()
     costs = [("argon2id t=2 m=19MiB (default)", 2, 19456), ("argon2id t=1 m=1MiB (bench floor)", 1, 1024)]
+    if args.big:
+        costs = costs[:1]
     with tempfile.TemporaryDirectory() as tmp:
-        targets = [("sqlite", f"sqlite:///{tmp}/bench.db")]
+        targets = [] if args.no_sqlite else [("sqlite", f"sqlite:///{tmp}/bench.db")]
         pg_name = None
         if not args.no_pg:
             pg_name = "finbot_bench_" + uuid.uuid4().hex[:8]
@@ -131,11 +220,12 @@ def main() -> None:
                         conn.execute(f'CREATE DATABASE "{pg_name}"')
                 else:
                     Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
-                res = run(url, args.conversations, t_cost, mem)
+                res = run(url, args.conversations, t_cost, mem, args.big)
                 print(f"{db_name:8s} {label:36s} conversations/s={res['conversations_per_s']:.0f} "
                       f"events/s={res['events_per_s']:.0f} p50={res['p50_ms']:.2f}ms p99={res['p99_ms']:.2f}ms "
                       f"ledger-only transfers/s={res['ledger_transfers_per_s']:.0f} "
-                      f"ratio engine/ledger={res['conversations_per_s'] / res['ledger_transfers_per_s']:.2f}", flush=True)
+                      f"ratio engine/ledger={res['conversations_per_s'] / res['ledger_transfers_per_s']:.2f}"
+                      + (" book=big" if args.big else ""), flush=True)
         if pg_name:
             with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')

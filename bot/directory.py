@@ -32,14 +32,14 @@ class Directory:
 
     def user_for(self, s: Session, person: Person, now: datetime) -> User:
         """The user behind a messenger identity, created on first sight, handle and language kept fresh."""
-        ident = s.exec(
-            select(Identity).where(
-                Identity.messenger == person.messenger, Identity.external_id == person.user_id
-            )
+        # one statement, not the identity and then its user: this runs for every event
+        found = s.exec(
+            select(User)
+            .join(Identity, col(Identity.user_id) == col(User.id))
+            .where(Identity.messenger == person.messenger, Identity.external_id == person.user_id)
         ).first()
-        if ident is not None:
-            user = s.get(User, ident.user_id)
-            assert user is not None
+        if found is not None:
+            user = found
         else:
             user = User(
                 lang=normalize_lang(person.lang, self.default_lang),

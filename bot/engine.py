@@ -37,6 +37,7 @@ from bot.models import ProcessedEvent, SentMessage
 from bot.policy import Policy
 from bot.stepup import StepUp
 from ledger import Ledger
+from ledger.db import DEFER_SYNC, defer_durability, flush_wal
 
 log = logging.getLogger("finbot.engine")
 
@@ -131,9 +132,16 @@ class Engine:
         now = app.clock()
         ctx: Ctx | None = None
         relabel: list[tuple[int, str]] = []
+        sqlite_defer = False
         try:
             pins = pin.verify_early(app, ev)  # before the write lock: see its docstring
+            # A right PIN usually hands an execution to an after-job, whose ledger and record commits are
+            # durable and come later in the same WAL: this event's own commit need not wait for its fsync
+            # (ledger.db.defer_durability). SQLite decides when the transaction begins; a flush follows below.
+            sqlite_defer = app.db.dialect.name == "sqlite" and any(pins.values())
             with Session(app.db, expire_on_commit=False) as s:
+                if sqlite_defer:
+                    s.connection(execution_options={DEFER_SYNC: True})
                 s.add(ProcessedEvent(messenger=ev.chat.messenger, event_id=ev.event_id, at=now))
                 try:
                     s.flush()
@@ -151,6 +159,8 @@ class Engine:
                 else:
                     text.route(app, ctx)
                 relabel = list(s.info.get("relabelled", []))
+                if ctx.after and app.db.dialect.name == "postgresql":
+                    defer_durability(s.connection())  # the execution's commits flush it
                 s.commit()
         except Exception:
             log.exception("event %s failed", ev.event_id)
@@ -161,6 +171,8 @@ class Engine:
             app.executor.forget(user_id)
         for job in ctx.after:
             replies.extend(job())
+        if sqlite_defer:
+            flush_wal(app.db)  # durable before anyone is told (a no-op fsync when the record's commit did it)
         return replies
 
     @staticmethod

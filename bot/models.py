@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -99,10 +99,16 @@ class Action(SQLModel, table=True):
     """A money action waiting for (or done after) the initiator's confirmation and step-up."""
 
     __tablename__ = "bot_actions"
+    # what grows with the book is read through these (migration 0005_perf): one person's actions of a
+    # status, newest first (next waiting card, /cancel, velocity, new payee); due ones by status
+    __table_args__ = (
+        Index("ix_bot_actions_initiator_status_created", "initiator_id", "status", "created_at"),
+        Index("ix_bot_actions_status_expires", "status", "expires_at"),
+    )
 
     id: str = Field(primary_key=True)  # derived from where it came from: messenger, chat, message
     kind: str  # send, deposit, withdraw, request, split, pay_request, buy, sell, schedule
-    initiator_id: int = Field(foreign_key="bot_users.id", index=True)
+    initiator_id: int = Field(foreign_key="bot_users.id")  # indexed with status and created_at (above)
     messenger: str
     origin_chat_id: str
     origin_group: bool = False

@@ -28,4 +28,4 @@ def next_run(rule: str, after: datetime) -> datetime | None:
         start_candidates = rrulestr(f"RRULE:{rule}", dtstart=start)
     else:
         start_candidates = rrulestr(f"RRULE:{rule}", dtstart=start - timedelta(days=1))
-    return start_candidates.after(after, inc=False)  # type: ignore[no-any-return,union-attr]
+    return start_candidates.after(after, inc=False)  # type: ignore[no-any-return]

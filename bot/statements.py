@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,9 +31,8 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
 
 
 def opening_balance(ledger: Any, account_id: int, start: datetime) -> int:
-    """The posted balance just before `start`."""
-    before = ledger.statement(account_id, None, start)
-    return int(before[-1].balance) if before else 0
+    """The posted balance just before `start` (read from the counters and the movements since, not the whole past)."""
+    return int(ledger.balance_before(account_id, start))
 
 
 def csv_bytes(lines: Sequence[Any], currency: str, labels: dict[int, str]) -> bytes:
@@ -48,7 +47,7 @@ def csv_bytes(lines: Sequence[Any], currency: str, labels: dict[int, str]) -> by
     return buf.getvalue().encode("utf-8")
 
 
-def chart_png(ledger: Any, accounts: dict[str, int], months: dict[str, Sequence[Any]], primary: str, start: datetime,
+def chart_png(ledger: Any, accounts: Mapping[str, int], months: Mapping[str, Sequence[Any]], primary: str, start: datetime,
               end: datetime, now: datetime, owner: str, lang: str, labels: dict[int, str]) -> bytes:
     """The statement picture (bot/charts/statement.py) as PNG bytes: the `primary` currency first, then
     up to two more wallets that moved or held money this month, as small multiples."""
@@ -57,7 +56,7 @@ def chart_png(ledger: Any, accounts: dict[str, int], months: dict[str, Sequence[
     return chart.png(chart_data(ledger, accounts, months, primary, start, end, now, owner, lang, labels))
 
 
-def chart_data(ledger: Any, accounts: dict[str, int], months: dict[str, Sequence[Any]], primary: str, start: datetime,
+def chart_data(ledger: Any, accounts: Mapping[str, int], months: Mapping[str, Sequence[Any]], primary: str, start: datetime,
                end: datetime, now: datetime, owner: str, lang: str, labels: dict[int, str]) -> Any:
     """What the statement picture shows, straight from the ledger's lines (integer minor units)."""
     from bot.charts import statement as chart

@@ -273,18 +273,33 @@ class Ledger:
 
     def balances(self, account_ids: Sequence[int]) -> dict[int, Balance]:
         """Counters of several accounts; AccountNotFound if one is missing."""
-        self._expire_if_due()
         ids = sorted(set(account_ids))
-        out: dict[int, Balance] = {}
-        with self._reading() as conn:
-            for chunk in _chunks(ids):
-                for r in conn.execute(sa.select(accounts_t).where(accounts_t.c.id.in_(chunk))):
-                    out[r.id] = Balance(
-                        r.id, r.asset, r.debits_posted, r.credits_posted, r.debits_pending, r.credits_pending
-                    )
+        out = self._read_balances(ids)
+        if out is None:  # a hold's time is up: expire it first, then read again
+            self.expire_pending()
+            out = self._read_balances(ids, expired=True) or {}
         missing = [i for i in ids if i not in out]
         if missing:
             raise AccountNotFound(f"no account with id {missing[0]}")
+        return out
+
+    def _read_balances(self, ids: list[int], expired: bool = False) -> dict[int, Balance] | None:
+        """The counters, read with the chain head's next expiry in the same statement (one round trip, one
+        snapshot); None when a hold is due to expire first (unless `expired`: it just ran)."""
+        out: dict[int, Balance] = {}
+        nxt_q = sa.select(head_t.c.next_expiry_us).where(head_t.c.id == 1).scalar_subquery().label("next_expiry")
+        now = self.now_us()
+        with self._reading() as conn:
+            if not ids:
+                nxt = conn.execute(sa.select(nxt_q)).scalar()
+                return None if not expired and nxt is not None and nxt <= now else out
+            for chunk in _chunks(ids):
+                for r in conn.execute(sa.select(accounts_t, nxt_q).where(accounts_t.c.id.in_(chunk))):
+                    if not expired and r.next_expiry is not None and r.next_expiry <= now:
+                        return None
+                    out[r.id] = Balance(
+                        r.id, r.asset, r.debits_posted, r.credits_posted, r.debits_pending, r.credits_pending
+                    )
         return out
 
     def statement(
@@ -297,7 +312,6 @@ class Ledger:
         closing = int(TransferFlag.PENDING | TransferFlag.VOID_PENDING_TRANSFER)
         touches = sa.or_(t.c.debit_account_id == a, t.c.credit_account_id == a)
         posting = t.c.flags.op("&")(closing) == 0
-        signed = sa.case((t.c.credit_account_id == a, t.c.amount), else_=-t.c.amount)
         with self._reading() as conn:
             if conn.execute(sa.select(accounts_t.c.id).where(accounts_t.c.id == a)).first() is None:
                 raise AccountNotFound(f"no account with id {a}")
@@ -306,12 +320,7 @@ class Ledger:
                           t.c.amount, t.c.memo, t.c.code).where(touches, posting)  # fmt: skip
             if start is not None:
                 s_us = to_us(start)
-                opening = conn.execute(
-                    sa.select(sa.func.coalesce(sa.func.sum(signed), 0)).where(
-                        touches, posting, t.c.created_us < s_us
-                    )
-                ).scalar_one()
-                balance = int(opening)
+                balance = conn.execute(self._balance_before_q(a, s_us)).scalar_one()
                 q = q.where(t.c.created_us >= s_us)
             if end is not None:
                 q = q.where(t.c.created_us < to_us(end))
@@ -324,6 +333,59 @@ class Ledger:
                     StatementLine(r.id, from_us(r.created_us), amount, balance, other, r.memo, r.code)
                 )
         return lines
+
+    def latest(self, account_id: int, limit: int = 10) -> list[StatementLine]:
+        """The account's `limit` newest posted movements, newest first, each with the running posted
+        balance after it. Reads at most `limit` rows a side through the account/time indexes, however
+        long the account's past (what a "latest transactions" answer needs, not a whole statement)."""
+        t, a = transfers_t, account_id
+        closing = int(TransferFlag.PENDING | TransferFlag.VOID_PENDING_TRANSFER)
+        cols = (t.c.seq, t.c.id, t.c.created_us, t.c.debit_account_id, t.c.credit_account_id, t.c.amount, t.c.memo, t.c.code)
+        conn = self._reading()
+        if self._pg:  # the counters and the rows from one snapshot
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn, conn.begin():
+            acct = conn.execute(sa.select(accounts_t.c.credits_posted, accounts_t.c.debits_posted)
+                                .where(accounts_t.c.id == a)).first()
+            if acct is None:
+                raise AccountNotFound(f"no account with id {a}")
+            rows: dict[int, Any] = {}
+            for side in (t.c.debit_account_id, t.c.credit_account_id):
+                q = (sa.select(*cols).where(side == a, t.c.flags.op("&")(closing) == 0)
+                     .order_by(t.c.created_us.desc(), t.c.seq.desc()).limit(limit))
+                rows.update((r.seq, r) for r in conn.execute(q))
+        newest = sorted(rows.values(), key=lambda r: (r.created_us, r.seq), reverse=True)[:limit]
+        balance = int(acct.credits_posted) - int(acct.debits_posted)
+        lines: list[StatementLine] = []
+        for r in newest:
+            amount = r.amount if r.credit_account_id == a else -r.amount
+            other = r.debit_account_id if r.credit_account_id == a else r.credit_account_id
+            lines.append(StatementLine(r.id, from_us(r.created_us), amount, balance, other, r.memo, r.code))
+            balance -= amount
+        return lines
+
+    @staticmethod
+    def _balance_before_q(account_id: int, at_us: int) -> Any:
+        """One statement (one snapshot): the posted balance now (the account's counters) less what moved
+        since `at_us`. It reads only the rows since then (the account/time indexes), never the whole past."""
+        t, a = transfers_t, account_id
+        closing = int(TransferFlag.PENDING | TransferFlag.VOID_PENDING_TRANSFER)
+        signed = sa.case((t.c.credit_account_id == a, t.c.amount), else_=-t.c.amount)
+        since = (
+            sa.select(sa.func.coalesce(sa.func.sum(signed), 0))
+            .where(sa.or_(t.c.debit_account_id == a, t.c.credit_account_id == a),
+                   t.c.flags.op("&")(closing) == 0, t.c.created_us >= at_us)
+            .scalar_subquery()
+        )  # fmt: skip
+        return sa.select(accounts_t.c.credits_posted - accounts_t.c.debits_posted - since).where(accounts_t.c.id == a)
+
+    def balance_before(self, account_id: int, at: datetime) -> int:
+        """The account's posted balance just before `at` (what a statement from `at` opens with)."""
+        with self._reading() as conn:
+            value = conn.execute(self._balance_before_q(account_id, to_us(at))).scalar()
+        if value is None:
+            raise AccountNotFound(f"no account with id {account_id}")
+        return int(value)
 
     def lookup_transfer(self, transfer_id: str) -> Transfer | None:
         """The transfer with that id (also an expiry row `~expired:<hold id>`), or None."""
@@ -384,12 +446,6 @@ class Ledger:
         batch, _ = self._retrying(lambda: self._apply([], expire_all=True))
         assert isinstance(batch, Batch)
         return list(batch.expired_ids)
-
-    def _expire_if_due(self) -> None:
-        with self._reading() as conn:
-            nxt = conn.execute(sa.select(head_t.c.next_expiry_us).where(head_t.c.id == 1)).scalar()
-        if nxt is not None and nxt <= self.now_us():
-            self.expire_pending()
 
     def check(self) -> CheckReport:
         """Recompute everything from the entries and compare (see `ledger.check`)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +19,9 @@ RETRY_SQLSTATES = frozenset({"40P01", "40001", "23505"})
 # CHECK constraint aborts the transaction (a guarded update that needs no extra round trip).
 GUARD_CONSTRAINT = "ck_ledger_accounts_version"
 READ_ONLY = "ledger_read_only"
+# execution option: begin the transaction with commits that do not wait for the WAL flush (see defer_durability)
+DEFER_SYNC = "ledger_defer_sync"
+DEFERRED_SYNC = "ledger_deferred_sync"  # a connection's info key: its transaction does not wait for the flush
 
 
 def normalize_url(url: str) -> str:
@@ -56,10 +60,60 @@ def _tune_sqlite(engine: sa.Engine, busy_timeout: float) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
+        _restore_sync(conn.connection.dbapi_connection, conn.connection.info)
+        if conn.get_execution_options().get(DEFER_SYNC):
+            conn.exec_driver_sql("PRAGMA synchronous=NORMAL")  # SQLite takes it only between transactions
+            conn.connection.info[DEFERRED_SYNC] = True
         if conn.get_execution_options().get(READ_ONLY):
             conn.exec_driver_sql("BEGIN")
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection: Any, record: Any) -> None:
+        _restore_sync(dbapi_connection, record.info)  # a raw connection taken from the pool is FULL again
+
+
+def _restore_sync(dbapi_connection: Any, info: dict[Any, Any]) -> None:
+    if info.pop(DEFERRED_SYNC, False) and dbapi_connection is not None:
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.close()
+
+
+def defer_durability(conn: sa.Connection) -> None:
+    """Let the transaction open on `conn` commit without waiting for its WAL to reach the disk.
+    PostgreSQL: `SET LOCAL synchronous_commit = off`, at any point of the transaction. SQLite changes
+    its safety level only between transactions: begin it with the execution option DEFER_SYNC instead
+    (`synchronous=NORMAL` for that transaction; FULL again before the connection's next one and when it
+    goes back to the pool); here that is a no-op.
+
+    Only for a transaction that a durable commit on the same database follows before anyone is told
+    what it did: both go to one WAL in order, so the later flush makes this one durable too (else call
+    `flush_wal`). A killed process loses nothing (the WAL is written, only not flushed); a power cut
+    before the later commit can lose this transaction, and then nothing after it was told or done either."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+
+
+def flush_wal(engine: sa.Engine) -> None:
+    """Make every commit so far durable when no durable commit followed a deferred one: SQLite fsyncs
+    its WAL file; PostgreSQL's WAL writer flushes asynchronous commits within a few wal_writer_delays,
+    and a durable commit by anyone flushes them at once, so a trivial write transaction is issued."""
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if database and database != ":memory:":
+            wal = Path(database + "-wal")
+            if wal.exists():
+                fd = os.open(wal, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        return
+    with engine.begin() as conn:  # a commit that writes WAL and waits for the flush of all before it
+        conn.exec_driver_sql("SELECT pg_current_xact_id()")
 
 
 def as_engine(url_or_engine: str | sa.Engine) -> tuple[sa.Engine, bool]:

@@ -55,8 +55,9 @@ transfers = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
     sa.UniqueConstraint("id", name="uq_ledger_transfers_id"),
     sa.CheckConstraint("amount > 0", name="ck_ledger_transfers_amount"),
-    sa.Index("ix_ledger_transfers_debit", "debit_account_id"),
-    sa.Index("ix_ledger_transfers_credit", "credit_account_id"),
+    # an account's movements by time (migration ledger_0004): statements, opening balances, latest lines
+    sa.Index("ix_ledger_transfers_debit_at", "debit_account_id", "created_us"),
+    sa.Index("ix_ledger_transfers_credit_at", "credit_account_id", "created_us"),
     sa.Index(
         "ix_ledger_transfers_reverses",
         "reverses_id",

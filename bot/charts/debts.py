@@ -109,16 +109,16 @@ def _zero_sum_groups(values: list[int]) -> list[list[int]]:
 
 
 def _settle(people: list[str], values: list[int], currency: str) -> list[Debt]:
-    owes = [[-v, p] for p, v in zip(people, values, strict=True) if v < 0]
-    owed = [[v, p] for p, v in zip(people, values, strict=True) if v > 0]
+    owes = [(-v, p) for p, v in zip(people, values, strict=True) if v < 0]
+    owed = [(v, p) for p, v in zip(people, values, strict=True) if v > 0]
     out: list[Debt] = []
     while owes and owed:
         owes.sort(key=lambda e: (-e[0], e[1]))
         owed.sort(key=lambda e: (-e[0], e[1]))
         pay = min(owes[0][0], owed[0][0])
-        out.append(Debt(str(owes[0][1]), str(owed[0][1]), int(pay), currency))
-        owes[0][0] -= pay
-        owed[0][0] -= pay
+        out.append(Debt(owes[0][1], owed[0][1], pay, currency))
+        owes[0] = (owes[0][0] - pay, owes[0][1])
+        owed[0] = (owed[0][0] - pay, owed[0][1])
         owes = [e for e in owes if e[0]]
         owed = [e for e in owed if e[0]]
     return out

@@ -7,19 +7,21 @@ formatting (`bot.actions.money_text`, Babel) and Babel dates, in en, nb or fr.
 
 from __future__ import annotations
 
-import io
+import struct
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import matplotlib
 
 matplotlib.use("Agg")
 
+import numpy as np  # noqa: E402
 from babel import Locale  # noqa: E402
 from babel.dates import format_date, format_skeleton, format_time  # noqa: E402
 from babel.numbers import parse_pattern  # noqa: E402
@@ -27,7 +29,6 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg  # noqa
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.font_manager import FontProperties  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
-from PIL import Image  # noqa: E402
 
 from bot.actions import money_text  # noqa: E402
 from bot.i18n import LOCALES  # noqa: E402
@@ -55,6 +56,7 @@ RC: dict[str, Any] = {
     "axes.titlesize": 13,
     "axes.titleweight": "bold",
     "axes.titlelocation": "left",
+    "axes.titley": 1.0,  # titles at a fixed place over their axes: no tight-bbox measuring of every axis per draw
     "axes.edgecolor": GRID,
     "axes.labelcolor": INK,
     "axes.facecolor": BG,
@@ -68,6 +70,9 @@ RC: dict[str, Any] = {
     "xtick.labelsize": 11,
     "ytick.labelsize": 11,
     "path.simplify": True,
+    # unhinted glyphs: at 150 dpi hinting changes nothing a phone shows, and skipping it draws text
+    # (most of a chart's drawing time) about a fifth faster
+    "text.hinting": "no_hinting",
     "text.parse_math": False,  # "$5 and $6" is money, not TeX
 }
 
@@ -79,7 +84,7 @@ def locale_of(lang: str) -> str:
 @contextmanager
 def styled() -> Iterator[None]:
     """Build a figure inside this so every Text picks up the shared font and colours."""
-    with matplotlib.rc_context(RC):
+    with matplotlib.rc_context(cast(Any, RC)):  # matplotlib types the keys as a Literal of every rc name
         yield
 
 
@@ -119,14 +124,14 @@ def stack(bands: list[Band], left: float, title: str, right: float = 0.3, top: f
 
 @lru_cache(maxsize=1)
 def _measurer() -> RendererAgg:
-    return RendererAgg(8, 8, DPI)
+    return RendererAgg(8, 8, DPI)  # type: ignore[no-untyped-call]
 
 
 @lru_cache(maxsize=4096)
 def text_width(text: str, size: float, weight: str = "normal") -> float:
     """How wide `text` prints in inches (DejaVu Sans at `size` points), to lay out without a draw."""
     prop = FontProperties(family="DejaVu Sans", size=size, weight=weight)
-    width, _, _ = _measurer().get_text_width_height_descent(text, prop, ismath=False)
+    width, _, _ = _measurer().get_text_width_height_descent(text, prop, ismath=False)  # type: ignore[no-untyped-call]
     return float(width) / DPI
 
 
@@ -135,21 +140,34 @@ def left_margin(labels: list[str], size: float = 11) -> float:
     return max((text_width(s, size) for s in labels), default=0.0) + 0.32
 
 
+def draw(fig: Figure) -> None:
+    """Lay out and draw the figure, under the shared style (text is rendered at draw time, so the style's
+    text settings must hold then too, not only while the figure was built)."""
+    with styled():
+        fig.canvas.draw()
+
+
 def png_bytes(fig: Figure) -> bytes:
     """The figure as PNG: fixed size and DPI, no timestamp or software tag, so equal input gives equal bytes."""
-    fig.canvas.draw()
+    draw(fig)
     return encode(fig)
 
 
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
 def encode(fig: Figure) -> bytes:
-    """The drawn canvas as PNG bytes."""
-    buf = io.BytesIO()
-    rgba = fig.canvas.buffer_rgba()  # type: ignore[attr-defined]
-    width, height = fig.canvas.get_width_height()
-    # RGB at zlib level 3: a third faster to encode than matplotlib's RGBA at level 6, and no metadata
-    Image.frombuffer("RGBA", (width, height), rgba, "raw", "RGBA", 0, 1).convert("RGB").save(
-        buf, format="PNG", compress_level=3)
-    return buf.getvalue()
+    """The drawn canvas as PNG bytes: 8-bit RGB, unfiltered rows, zlib level 3, no metadata. A chart is flat
+    colour, so unfiltered rows compress better than Pillow's filtered ones and take half the time."""
+    rgba = np.asarray(fig.canvas.buffer_rgba())  # type: ignore[attr-defined]
+    height, width = int(rgba.shape[0]), int(rgba.shape[1])
+    rows = np.empty((height, 1 + 3 * width), dtype=np.uint8)
+    rows[:, 0] = 0  # filter type None on every row
+    rows[:, 1:].reshape(height, width, 3)[...] = rgba[:, :, :3]
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8 bits, colour type 2 (RGB)
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(rows.tobytes(), 3))
+            + _chunk(b"IEND", b""))
 
 
 def coord(minor: int, currency: str) -> float:
@@ -251,13 +269,14 @@ def day_ticks(start: datetime, end: datetime, most: int = 6) -> list[datetime]:
 
 def visible_texts(fig: Figure) -> list[tuple[Text, Any]]:
     """Every non-empty visible Text of the drawn figure with its bounding box in pixels (for tests)."""
-    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
-    fig.draw(renderer)
     out: list[tuple[Text, Any]] = []
-    for text in fig.findobj(Text):
-        if not isinstance(text, Text) or not text.get_visible() or not text.get_text().strip():
-            continue
-        out.append((text, text.get_window_extent(renderer)))
+    with styled():  # measured with the text settings it is drawn with
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        fig.draw(renderer)
+        for text in fig.findobj(Text):
+            if not isinstance(text, Text) or not text.get_visible() or not text.get_text().strip():
+                continue
+            out.append((text, text.get_window_extent(renderer)))
     return out
 
 

@@ -204,6 +204,52 @@ def test_statement_with_running_balance(book: Book, ledger: Ledger, clock: FakeC
     assert ledger.balance(a.id).posted == lines[-1].balance
 
 
+def test_balance_before_is_the_statements_running_balance(book: Book, ledger: Ledger, clock: FakeClock) -> None:
+    """The opening balance read from the counters less the movements since (bounded by the period, not the
+    past) equals the running balance a whole statement gives, across holds posted, voided and open."""
+    a, b = book.wallet("a", funds=1_000), book.wallet("b")
+    clock.advance(3600)
+    book.pay("s1", a, b, 100)
+    book.pay("h1", a, b, 50, F.PENDING)
+    book.pay("h2", a, b, 40, F.PENDING)
+    clock.advance(3600)
+    book.pay("s2", b, a, 30)
+    ledger.create_transfer(TransferSpec("h1p", 0, 0, 20, F.POST_PENDING_TRANSFER, pending_id="h1"))
+    ledger.create_transfer(TransferSpec("h2v", 0, 0, 40, F.VOID_PENDING_TRANSFER, pending_id="h2"))
+    clock.advance(3600)
+    book.pay("h3", a, b, 5, F.PENDING)  # still open: not posted money
+    book.pay("s3", a, b, 10)
+    lines = ledger.statement(a.id)
+    for hours in range(5):
+        at = START + timedelta(hours=hours, minutes=30)
+        want = ([x.balance for x in lines if x.at < at] or [0])[-1]
+        assert ledger.balance_before(a.id, at) == want, hours
+        opened = ledger.statement(a.id, at)
+        if opened:
+            assert opened[0].balance - opened[0].amount == want
+    assert ledger.balance_before(a.id, START + timedelta(days=1)) == ledger.balance(a.id).posted == 900 - 20 + 30 - 10 + 0
+    assert ledger.balance_before(b.id, START) == 0
+
+
+def test_latest_lines_are_the_statements_tail(book: Book, ledger: Ledger, clock: FakeClock) -> None:
+    """The newest lines, read through the indexes with a limit, are the whole statement's last lines
+    (newest first, same running balances), holds left out until posted."""
+    a, b = book.wallet("a", funds=1_000), book.wallet("b", funds=50)
+    for i in range(6):
+        clock.advance(60)
+        book.pay(f"o{i}", a, b, 10 + i)
+        book.pay(f"i{i}", b, a, 3)
+    book.pay("h", a, b, 7, F.PENDING)
+    ledger.create_transfer(TransferSpec("hp", 0, 0, 5, F.POST_PENDING_TRANSFER, pending_id="h"))
+    whole = ledger.statement(a.id)
+    for n in (1, 4, 20):
+        got = ledger.latest(a.id, n)
+        assert [(x.transfer_id, x.amount, x.balance, x.counterparty_account_id) for x in got] == [
+            (x.transfer_id, x.amount, x.balance, x.counterparty_account_id) for x in whole[::-1][:n]]
+    assert ledger.latest(a.id, 1)[0].balance == ledger.balance(a.id).posted
+    assert ledger.latest(ledger.open_account("c", "USD").id) == []
+
+
 def test_the_hash_chain_links_every_row(book: Book, ledger: Ledger) -> None:
     a, b = book.wallet("a", funds=100), book.wallet("b")
     ts = [book.pay(f"t{i}", a, b, 1).transfer for i in range(5)]
