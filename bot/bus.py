@@ -59,6 +59,7 @@ ROOMS: tuple[str, ...] = (
     "bot.handlers.trading",
     "bot.handlers.orders",
     "bot.handlers.portfolio",
+    "bot.handlers.standing",
 )
 
 

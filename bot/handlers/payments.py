@@ -111,9 +111,11 @@ def intent_send(app: App, c: Ctx, intent: Intent) -> None:
     if got is None:
         return
     cur, value, legs = got
-    cards.propose(app, c, Send(currency=cur, legs=tuple(replace(leg, amount=value) for leg in legs), note=intent.note,
-                               fee=0, from_user=c.uid, escrow_days=app.settings.escrow_days,
-                               recurrence=intent.recurrence or None, when=intent.when or None))
+    from bot.handlers import standing
+
+    send = Send(currency=cur, legs=tuple(replace(leg, amount=value) for leg in legs), note=intent.note,
+                fee=0, from_user=c.uid, escrow_days=app.settings.escrow_days)
+    cards.propose(app, c, standing.wrap(app, c, intent, send))  # with a recurrence or a date: a standing order
 
 
 def intent_deposit(app: App, c: Ctx, intent: Intent) -> None:

@@ -162,7 +162,7 @@ def matching(s: Session, user_id: int, *, recipients: tuple[str, ...] = (), symb
     found = []
     want = {r.lstrip("@").lower() for r in recipients if r != "reply"}
     for item in live(s, user_id):
-        p = item.payload
+        p = item.payload.get("inner") or item.payload  # a standing order's payload wraps what each run does
         if kind and item.row.kind != kind:
             continue
         if symbol and str(p.get("symbol") or "").upper() != symbol.upper():
