@@ -64,7 +64,7 @@ class SchedulerClock:
 
             scheduler = BackgroundScheduler(timezone=UTC)
         self._scheduler = scheduler
-        scheduler.add_job(self._fire, "interval", seconds=max(1, int(self.interval.total_seconds())),
+        scheduler.add_job(self._fire, "interval", seconds=max(0.05, self.interval.total_seconds()),
                           id="standing-safety-net", coalesce=True, max_instances=1, replace_existing=True)
         if not scheduler.running:
             scheduler.start()
