@@ -208,7 +208,7 @@ def run(db: DbOption = None) -> None:
     db_engine = create_engine(settings.database_url)
     engine = build_engine(settings, messenger="telegram", funding=SandboxFunding(),
                           broker=_broker(settings, db_engine, None), db=db_engine)
-    run_telegram(settings, engine)
+    run_telegram(settings, engine, tick_seconds=float(settings.schedule_tick_seconds))
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ from bot.bus import Bus
 from bot.context import Ctx
 from bot.events import Button, Reply, ReplyKind
 from bot.execution import Outcome
-from bot.handlers import cards, escrow, execution, outcomes, state, tokens
+from bot.handlers import escrow, execution, outcomes, state, tokens
 from bot.i18n import t, tn
 from bot.models import Action, PressToken, Schedule, User
 from bot.payloads import Send
@@ -45,8 +45,27 @@ def register(bus: Bus) -> None:
         if name in ("cancel", "avbryt", "annuler", "annule"):
             bus.commands[name] = _cancel_wrapper(handler)
     if "cancel" in bus.intents:
-        bus.intents["cancel"] = _cancel_wrapper(bus.intents["cancel"])  # type: ignore[arg-type,assignment]
+        bus.intents["cancel"] = _cancel_wrapper(bus.intents["cancel"])
+    if "portfolio" in bus.intents:
+        bus.intents["portfolio"] = _portfolio_wrapper(bus.intents["portfolio"])
     bus.ticks.append(due)
+
+
+def _portfolio_wrapper(prev: Callable[..., None]) -> Callable[..., None]:
+    """The portfolio, then the open orders standing orders of trades will place ("open orders")."""
+    def portfolio(app: App, c: Ctx, intent: Any) -> None:
+        prev(app, c, intent)
+        items = store.live(c.s, c.uid, kinds=("buy", "sell")) if c.private else []
+        if not items:
+            return
+        lines = [t(c.lang, "Open orders (standing orders of trades):")]
+        for item in items:
+            row, inner = item.row, _inner(item.payload)
+            nxt = (t(c.lang, "next {when}", when=when_text(item.next_runs[0], row.tz, c.lang)) if row.status == "active"
+                   and item.next_runs else t(c.lang, "paused"))
+            lines.append(f"  #{row.id} {inner.describe(c.lang).splitlines()[0]} ({nxt})")
+        c.say("\n".join(lines), chat_id=c.user.private_chat_id or c.ev.chat.chat_id)
+    return portfolio
 
 
 # ---------------------------------------------------------------- the card of a series
