@@ -109,8 +109,10 @@ class Book:
 
 
 @pytest.fixture
-def book(db_url: str) -> Iterator[Book]:
-    db = create_engine(db_url)
+def book(request: pytest.FixtureRequest) -> Iterator[Book]:
+    """A funded pair on the database the test names (db_url: both; sqlite_url: SQLite only, for pure policy)."""
+    url = request.getfixturevalue("db_url" if "db_url" in request.fixturenames else "sqlite_url")
+    db = create_engine(url)
     migrate_all(db)
     ledger = Ledger(db)
     with Session(db, expire_on_commit=False) as s:
@@ -152,7 +154,7 @@ def step(b: Book, start: datetime, end: datetime, policy: Policy, run: Any = Non
     return [r for reports in clock.advance(start, end, lambda _now: None) for r in reports]
 
 
-def test_weekly_runs_once_a_week_with_ids_from_the_occurrence(book: Book) -> None:
+def test_weekly_runs_once_a_week_with_ids_from_the_occurrence(book: Book, db_url: str) -> None:
     book.fund(book.alice, 50_00, "a")
     sid = make(book, pay(book, 10_00))
     reports = step(book, MON, MON + timedelta(days=28), Policy())
@@ -168,7 +170,7 @@ def test_weekly_runs_once_a_week_with_ids_from_the_occurrence(book: Book) -> Non
     assert book.cash(book.mom) == 40_00
 
 
-def test_misfire_payments_run_the_bound_oldest_first_and_report_the_skipped(book: Book) -> None:
+def test_misfire_payments_run_the_bound_oldest_first_and_report_the_skipped(book: Book, db_url: str) -> None:
     book.fund(book.alice, 100_00, "a")
     sid = make(book, pay(book, 5_00))
     # the bot was down for six Mondays: one tick on start
@@ -183,7 +185,7 @@ def test_misfire_payments_run_the_bound_oldest_first_and_report_the_skipped(book
     assert [o.status for o in occurrences(book, sid)] == [SKIPPED] * 3 + [DONE] * 3
 
 
-def test_misfire_recurring_buy_runs_only_the_latest(book: Book) -> None:
+def test_misfire_recurring_buy_runs_only_the_latest(book: Book, sqlite_url: str) -> None:
     calls: list[str] = []
 
     def buy(rid: str, kind: str, payload: dict[str, Any]) -> Outcome:
@@ -197,7 +199,7 @@ def test_misfire_recurring_buy_runs_only_the_latest(book: Book) -> None:
     assert [o.status for o in occurrences(book, sid)] == [SKIPPED] * 4 + [DONE]
 
 
-def test_want_of_funds_retries_once_then_skips_to_the_next(book: Book) -> None:
+def test_want_of_funds_retries_once_then_skips_to_the_next(book: Book, db_url: str) -> None:
     sid = make(book, pay(book, 20_00))
     pol = Policy(retry_after=timedelta(hours=4))
     first = MON + timedelta(days=7) - timedelta(hours=3)  # Monday 23 Nov 09:00
@@ -218,7 +220,7 @@ def test_want_of_funds_retries_once_then_skips_to_the_next(book: Book) -> None:
     assert book.cash(book.mom) == 20_00
 
 
-def test_pause_resume_stop(book: Book) -> None:
+def test_pause_resume_stop(book: Book, sqlite_url: str) -> None:
     book.fund(book.alice, 100_00, "a")
     sid = make(book, pay(book, 1_00))
     step(book, MON, MON + timedelta(days=7), Policy())
@@ -242,7 +244,7 @@ def test_pause_resume_stop(book: Book) -> None:
     assert book.cash(book.mom) == 3_00
 
 
-def test_matching_by_words(book: Book) -> None:
+def test_matching_by_words(book: Book, sqlite_url: str) -> None:
     make(book, pay(book, 1_00), action="a1")
     make(book, pay(book, 2_00), rule="FREQ=MONTHLY;BYMONTHDAY=1", action="a2")
     make(book, {"kind": "buy", "symbol": "VOO", "currency": "USD", "from_user": book.alice, "notional": "10"},
@@ -254,7 +256,7 @@ def test_matching_by_words(book: Book) -> None:
         assert store.matching(s, book.alice, recipients=("@ola",)) == []
 
 
-def test_reminder_the_day_before_once(book: Book) -> None:
+def test_reminder_the_day_before_once(book: Book, sqlite_url: str) -> None:
     book.fund(book.alice, 500_00, "a")
     make(book, pay(book, 150_00))
     pol = Policy(remind_above=100_00)
@@ -285,7 +287,7 @@ def test_a_crash_between_run_and_mark_leaves_it_due_then_once(book: Book, db_url
         assert s.get(Schedule, sid) is not None
 
 
-def test_payload_kept_as_confirmed(book: Book) -> None:
+def test_payload_kept_as_confirmed(book: Book, sqlite_url: str) -> None:
     sid = make(book, pay(book, 7_00))
     with Session(book.db) as s:
         row = s.get(Schedule, sid)
