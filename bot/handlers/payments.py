@@ -111,11 +111,11 @@ def intent_send(app: App, c: Ctx, intent: Intent) -> None:
     if got is None:
         return
     cur, value, legs = got
-    from bot.handlers import standing
+    from bot.handlers import standing_cards
 
     send = Send(currency=cur, legs=tuple(replace(leg, amount=value) for leg in legs), note=intent.note,
                 fee=0, from_user=c.uid, escrow_days=app.settings.escrow_days)
-    cards.propose(app, c, standing.wrap(app, c, intent, send))  # with a recurrence or a date: a standing order
+    cards.propose(app, c, standing_cards.wrap(app, c, intent, send))  # with a recurrence or a date: a standing order
 
 
 def intent_deposit(app: App, c: Ctx, intent: Intent) -> None:
