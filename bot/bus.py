@@ -70,6 +70,7 @@ ROOMS: tuple[str, ...] = (
     "bot.handlers.group_packets",
     "bot.handlers.group_pots",
     "bot.handlers.group_tips",
+    "bot.handlers.standing",
 )
 
 

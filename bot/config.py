@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     fx_max_rate_age_days: int = 4  # an older rate is stale: conversions are refused
     fx_spread_bps: int = 50  # finbot's fee on a conversion, in basis points of what is converted (0.5%)
 
+    # standing orders (bot/standing): when they run, what a missed or failed run does
+    default_timezone: str = "UTC"  # a person's zone until they set one with /tz
+    schedule_local_hour: int = 9  # occurrences run at this hour of the person's local day
+    schedule_misfire_bound: int = 3  # after downtime: at most this many missed payments run, the oldest first
+    schedule_late_minutes: int = 60  # a run this long after its time is reported as late
+    schedule_retry_hours: int = 4  # a run refused for want of funds is tried once more this much later
+    schedule_remind_above: Decimal = Decimal("100")  # payments above (their currency) get a reminder the day before
+    schedule_tick_seconds: int = 30  # the scheduler's safety-net interval between ticks
+
     # telegram
     telegram_bot_token: str = ""
     telegram_api_base: str = "https://api.telegram.org/bot"

@@ -31,6 +31,7 @@ class User(SQLModel, table=True):
     totp_last_counter: int | None = None
     is_operator: bool = False
     is_bot: bool = False  # a bot (this one, or another in a group): never part of a group's "everyone"
+    tz: str | None = None  # IANA time zone (/tz Europe/Oslo); None: the DEFAULT_TIMEZONE setting
     created_at: datetime
 
 
@@ -215,9 +216,19 @@ class Schedule(SQLModel, table=True):
     user_id: int = Field(foreign_key="bot_users.id", index=True)
     rrule: str | None = None
     payload: str = Field(sa_column=Column(Text, nullable=False))
-    next_run: datetime | None = None
-    active: bool = True
+    next_run: datetime | None = None  # the next occurrence not yet written as a row (UTC)
+    active: bool = True  # status == "active" (kept for readers of the first schema)
     created_at: datetime
+    kind: str = "send"  # send, buy or sell
+    status: str = "active"  # active, paused, stopped, finished
+    tz: str = "UTC"
+    anchor: str | None = None  # naive local wall time of the first possible run (ISO), see bot/standing/recurrence.py
+    count: int | None = None  # "10 times"
+    until_day: str | None = None  # "until March": the last local day (ISO date)
+    runs: int = 0  # occurrences written so far (run, failed or skipped)
+    last_result: str | None = None
+    last_run_at: datetime | None = None
+    reminded_for: datetime | None = None  # the occurrence the day-before reminder was sent for
 
 
 class SentMessage(SQLModel, table=True):
@@ -297,3 +308,4 @@ class AdminAct(SQLModel, table=True):
 import bot.groups.models  # noqa: E402,F401  (registers the group-money tables)
 from bot.fxmodels import FxPref  # noqa: E402,F401  (issue 13's table, registered with the others)
 from bot.operators.models import AccountStanding, Approval, AuditHead, AuditRow  # noqa: E402,F401  (registers the tables)
+from bot.standing.models import Occurrence  # noqa: E402,F401  (registers bot_occurrences)

@@ -213,7 +213,7 @@ def run(db: DbOption = None) -> None:
     db_engine = create_engine(settings.database_url)
     engine = build_engine(settings, messenger="telegram", funding=make_funding(settings),
                           broker=_broker(settings, db_engine, None), db=db_engine, rates=build_rates(settings))
-    run_telegram(settings, engine)
+    run_telegram(settings, engine, tick_seconds=float(settings.schedule_tick_seconds))
 
 
 def main() -> None:

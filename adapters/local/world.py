@@ -242,13 +242,26 @@ class LocalWorld:
         return []
 
     def advance(self, duration: timedelta) -> list[Reply]:
-        """Move the clock on and run due work (schedules, expiries, escrow returns, fills), as `simulate` does."""
+        """Move the clock on and run due work (schedules, expiries, escrow returns, fills), as `simulate` does:
+        the scheduler clock (bot/standing/clock.py) wakes the tick at each due instant on the way, as it would
+        in a running bot, then once at the end."""
+        from bot.handlers import standing
+        from bot.standing.clock import SchedulerClock
+
+        start = self.now()
+        app = self.engine.app
+        clock = SchedulerClock(lambda now: standing.next_wake(app, now), lambda _now: self.engine.tick())
+        out: list[Reply] = []
+        for replies in clock.advance(start, start + duration, self._move_to):
+            out += replies
+        return out
+
+    def _move_to(self, when: datetime) -> None:
         if self.live:
-            self._offset = float(self.get("live_offset") or 0) + duration.total_seconds()
+            self._offset = float(self.get("live_offset") or 0) + (when - self.now()).total_seconds()
             self.put("live_offset", str(self._offset))
         else:
-            self.set_now(self.now() + duration)
-        return self.engine.tick()
+            self.set_now(when)
 
     # --- rendering -----------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
@@ -423,12 +423,29 @@ class Transport:
         await stop.wait()
 
     async def tick_forever(self, stop: asyncio.Event) -> None:
-        """Call the engine's tick every `tick_seconds` until `stop`; logs and survives every exception."""
-        while not await _sleep_or_stop(stop, self.tick_seconds):
+        """Tick until `stop` on the scheduler clock (APScheduler, bot/standing/clock.py): at the next due
+        instant of the standing orders, and every `tick_seconds` as a safety net; logs and survives every
+        exception. Which process runs an occurrence is the database's call, so several runners may tick."""
+        from bot.handlers import standing
+        from bot.standing.clock import SchedulerClock
+
+        loop = asyncio.get_running_loop()
+
+        def tick_now(_now: object) -> None:
             try:
-                await self.tick()
+                asyncio.run_coroutine_threadsafe(self.tick(), loop).result(timeout=600)
             except Exception:
                 log.exception("tick failed; carrying on")
+
+        app = getattr(self.engine, "app", None)
+        clock = SchedulerClock((lambda now: standing.next_wake(app, now)) if app is not None else (lambda now: None),
+                               tick_now, interval=timedelta(seconds=self.tick_seconds),
+                               now=getattr(self.engine, "clock", None))
+        clock.start()
+        try:
+            await stop.wait()
+        finally:
+            await asyncio.to_thread(clock.stop)
 
     async def serve(self, stop: asyncio.Event) -> None:
         """Start, serve the web app (when WEBHOOK_URL or PUBLIC_BASE_URL is set or WEB_SERVE is on),

@@ -111,12 +111,13 @@ def intent_send(app: App, c: Ctx, intent: Intent) -> None:
     if got is None:
         return
     cur, value, legs = got
+    from bot.handlers import standing_cards
+
     send = Send(currency=cur, legs=tuple(replace(leg, amount=value) for leg in legs), note=intent.note,
-                fee=0, from_user=c.uid, escrow_days=app.settings.escrow_days,
-                recurrence=intent.recurrence or None, when=intent.when or None)
-    if fx.fx_send(app, c, send):  # the payer or the payees use another currency: a card with a quote
-        return
-    cards.propose(app, c, send)
+                fee=0, from_user=c.uid, escrow_days=app.settings.escrow_days)
+    if not (intent.recurrence or intent.when) and fx.fx_send(app, c, send):
+        return  # the payer or the payees use another currency: a card with a quote
+    cards.propose(app, c, standing_cards.wrap(app, c, intent, send))  # with a recurrence or a date: a standing order
 
 
 def intent_deposit(app: App, c: Ctx, intent: Intent) -> None:

@@ -153,7 +153,9 @@ def propose_order(app: App, c: Ctx, intent: Intent) -> None:
             c.say(t(c.lang, "You hold {held} {symbol}; you can't sell {qty}.", held=fmt_number(held, c.lang),
                     symbol=inst.symbol, qty=fmt_number(qty, c.lang)))
             return
-    cards.propose(app, c, payload)
+    from bot.handlers import standing_cards
+
+    cards.propose(app, c, standing_cards.wrap(app, c, intent, payload))  # with a recurrence: a standing order of trades
 
 
 def show_quote(app: App, c: Ctx, intent: Intent) -> None:

@@ -133,7 +133,7 @@ def close(s: Session, ledger: Ledger, user: User, now: datetime) -> NotEmpty | N
             ((col(PaymentRequest.requester_id) == uid) | (col(PaymentRequest.payer_id) == uid)), PaymentRequest.status == "open")).all():
         r.status, r.done_at = "cancelled", now
     for sch in s.exec(select(Schedule).where(Schedule.user_id == uid, col(Schedule.active).is_(True))).all():
-        sch.active, sch.next_run = False, None
+        sch.active, sch.status, sch.next_run = False, "stopped", None
     for tok in s.exec(select(PressToken).where(PressToken.allowed_user_id == uid, col(PressToken.used_at).is_(None))).all():
         tok.used_at = now
     for model in (Identity, HandleHistory, ChatMember):

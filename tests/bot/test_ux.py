@@ -184,7 +184,7 @@ def test_advance_in_the_terminal_chat_moves_the_bot_clock_and_runs_due_work(db_u
     text = chat_session(w, ["/start", "/pin", "4826", "4826", "top up $50", "/press Confirm", "4826",
                             "/as bob", "/start", "/as alice", "every day send @bob 5", "/press Confirm", "4826",
                             "/advance P1D", "/advance"])
-    assert "Scheduled payment done" in text, text
+    assert "Standing order #1 done" in text, text
     assert "usage: /advance" in text
     assert balance(w, "bob") == 500
     with Session(db) as s:

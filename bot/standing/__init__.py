@@ -1,0 +1,1 @@
+"""Standing orders: recurring payments and trades, their occurrences, and the claim that runs each once."""
