@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
 
+    # several workers (docs/operating.md, "Running several workers")
+    workers: int = 1  # processes `finbot run` starts on this machine (--workers)
+    redis_url: str = ""  # shared flood limits across workers; empty: each process limits itself
+    metrics_port: int = 0  # each worker serves /metrics on metrics_port + its slot (0: only on the webhook server)
+    log_json: bool = False  # logs as one JSON object a line
+
     # brokerage
     broker: str = "paper"
     broker_seed: int = 42

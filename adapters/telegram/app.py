@@ -21,17 +21,21 @@ from urllib.parse import urlsplit
 import tornado.httpserver
 import tornado.netutil
 import tornado.web
+from sqlalchemy.exc import IntegrityError
 from telegram import BotCommand, Update
 from telegram.error import ChatMigrated, InvalidToken, TelegramError
 from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
 from adapters.telegram.convert import BotIdentity, to_event
-from adapters.telegram.flood import FloodLimiter, FloodLimits
+from adapters.telegram.flood import FloodLimits, flood_limiter
 from adapters.telegram.outbox import OutboxPolicy, describe, retry_in
 from adapters.telegram.render import render
 from adapters.telegram.store import SENT, OutboxRow, TelegramStore
+from bot import metrics
+from bot.claims import Leadership, try_lock, worker_name
 from bot.config import Settings
+from bot.crash import crash_point
 from bot.events import Event, Reply, ReplyKind
 
 log = logging.getLogger("finbot.telegram")
@@ -64,6 +68,15 @@ def webhook_secret(settings: Settings) -> str:
     return hashlib.sha256(b"finbot-webhook:" + settings.telegram_bot_token.encode()).hexdigest()[:48]
 
 
+def chat_key(update: Update) -> str:
+    """The chat an update belongs to (its updates are handled one at a time, in update order)."""
+    if update.effective_chat is not None:
+        return str(update.effective_chat.id)
+    if update.effective_user is not None:
+        return str(update.effective_user.id)
+    return f"update:{update.update_id}"
+
+
 def make_bot(settings: Settings, limits: FloodLimits | None = None, poll_timeout: float = 25) -> ExtBot[Any]:
     """A python-telegram-bot `ExtBot` aimed at TELEGRAM_API_BASE with finbot's flood control."""
     if not settings.telegram_bot_token:
@@ -74,7 +87,7 @@ def make_bot(settings: Settings, limits: FloodLimits | None = None, poll_timeout
         base_file_url=file_base_url(settings.telegram_api_base),
         request=HTTPXRequest(connection_pool_size=16, read_timeout=15, media_write_timeout=30),
         get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=poll_timeout + 10),
-        rate_limiter=FloodLimiter(limits),
+        rate_limiter=flood_limiter(settings, limits),
     )
 
 
@@ -94,8 +107,10 @@ class Transport:
         on_ready: Callable[[Transport], None] | None = None,
         outbox: OutboxPolicy | None = None,
         min_poll_gap: float = 1.0,
+        worker: str | None = None,
     ) -> None:
         self.settings = settings
+        self.worker = worker or worker_name()
         self.engine = engine
         self.poll_timeout = poll_timeout
         self.outbox = outbox or OutboxPolicy()
@@ -113,6 +128,8 @@ class Transport:
         self._unrecorded: dict[int, list[Reply]] = {}
         self._chat_tasks: dict[str, asyncio.Task[None]] = {}
         self._jobs: set[asyncio.Future[None]] = set()
+        self._inbox_kick = asyncio.Event()
+        self.leader = Leadership(self.settings.database_url)
 
     @property
     def store(self) -> TelegramStore:
@@ -131,6 +148,7 @@ class Transport:
         """Connect, learn who the bot is, set the command menus, send what a crash left unsent."""
         if self._store is None:
             self._store = await self._call(TelegramStore, self.settings.database_url)
+        await self._call(self.store.release, self.worker)
         await self.bot.initialize()
         self.me = BotIdentity(self.bot.bot.id, self.bot.bot.username or "")
         await self.set_commands()
@@ -147,6 +165,7 @@ class Transport:
             await self.bot.shutdown()
         finally:
             self._pool.shutdown(wait=True)
+            self.leader.close()
 
     async def set_commands(self) -> None:
         """The command menu in every language the engine speaks (English also as the default)."""
@@ -163,13 +182,55 @@ class Transport:
     # ------------------------------------------------------------------ the pipeline
 
     async def process(self, update: Update, *, advance: bool) -> None:
-        """Handle one update exactly once: engine, then replies queued with the update id, then sent
-        (waiting for the sending at most `OutboxPolicy.wait_seconds`: a slow chat goes on in the
-        background and does not hold up the next update)."""
+        """Take one update in and handle it here when it is its chat's turn: kept in the inbox first
+        (so any worker may handle it), then handled exactly once. Waits for its own handling (at most
+        `OutboxPolicy.wait_seconds` when another worker or an earlier update of the chat holds it)."""
+        uid = update.update_id
+        await self._call(self.store.take_in, [(uid, chat_key(update), json.dumps(update.to_dict()))],
+                         advance_to=uid + 1 if advance else None)
+        deadline = time.monotonic() + self.outbox.wait_seconds
+        while True:
+            claimed = await self._call(self.store.claim_updates, self.worker, update_id=uid, limit=1,
+                                       lease_seconds=self.outbox.lease_seconds)
+            if claimed:
+                await self._handle_claimed(update)
+                return
+            if await self._call(self.store.is_handled, uid) or time.monotonic() > deadline:
+                self._inbox_kick.set()
+                return
+            await asyncio.sleep(0.02)
+
+    async def handle_inbox(self, limit: int = 8) -> int:
+        """Handle updates waiting in the inbox whose chat's turn it is (taken with a lease); how many."""
+        claimed = await self._call(self.store.claim_updates, self.worker, limit=limit,
+                                   lease_seconds=self.outbox.lease_seconds)
+        for _uid, payload in claimed:
+            update = Update.de_json(json.loads(payload), self.bot)
+            await self._handle_claimed(update)
+        return len(claimed)
+
+    async def inbox_forever(self, stop: asyncio.Event) -> None:
+        """Handle what the inbox holds until `stop`: updates this worker took in, or any other did."""
+        while not stop.is_set():
+            try:
+                if await self.handle_inbox():
+                    continue
+            except Exception:
+                log.exception("inbox task failed; carrying on")
+            self._inbox_kick.clear()
+            waiter = asyncio.ensure_future(self._inbox_kick.wait())
+            stopper = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({waiter, stopper}, timeout=self.outbox.inbox_idle_seconds,
+                               return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            stopper.cancel()
+
+    async def _handle_claimed(self, update: Update) -> None:
+        """Handle one update this worker holds the lease of: engine, then replies queued with the update
+        id (a second worker that handled it meanwhile wins: nothing is queued twice), then sent."""
+        started = time.perf_counter()
         async with self._lock:
             if await self._call(self.store.is_handled, update.update_id):
-                if advance:
-                    await self._call(self.store.advance, update.update_id + 1)
                 return
             replies = self._unrecorded.get(update.update_id)
             if replies is None:
@@ -182,9 +243,16 @@ class Transport:
             ):
                 chat_id = str(cq.message.chat.id) if cq.message else str(cq.from_user.id)
                 replies.append(Reply(ReplyKind.answer_press, chat_id, press_id=cq.id))
-            await self._call(self.store.record, update.update_id, replies, advance=advance)
-            del self._unrecorded[update.update_id]
+            try:
+                await self._call(self.store.record, update.update_id, replies)
+            except IntegrityError:
+                log.warning("update %s was handled by another worker meanwhile", update.update_id)
+                replies = []
+            finally:
+                self._unrecorded.pop(update.update_id, None)
             self.handled += 1
+            metrics.updates_handled(time.perf_counter() - started)
+        self._inbox_kick.set()
         await self._send_soon({r.chat_id for r in replies})
 
     async def _handle(self, event: Event) -> list[Reply]:
@@ -201,13 +269,20 @@ class Transport:
         """Run the engine's due work and send what it produced."""
         async with self._lock:
             try:
-                replies = list(await self._call(self.engine.tick))
+                replies = list(await self._call(self._tick_once))
             except Exception:
                 log.exception("engine tick failed")
                 return
             if replies:
                 await self._call(self.store.record, None, replies, source="tick")
         await self._send_soon({r.chat_id for r in replies})
+
+    def _tick_once(self) -> list[Reply]:
+        """The engine's tick, run by one worker at a time (the others skip this round)."""
+        with try_lock(self.store.db, "finbot:tick") as mine:
+            if not mine:
+                return []
+            return list(self.engine.tick())
 
     # ------------------------------------------------------------------ the outbox
 
@@ -266,13 +341,17 @@ class Transport:
                       exc_info=exc)
 
     async def _deliver_chat(self, chat: str) -> None:
-        """Send one chat's queue in order until its end or a head that must wait for a retry."""
-        for row in await self._call(self.store.queue, chat):
+        """Send one chat's queue in order until its end or a head that must wait (a retry, or another
+        worker's lease): each reply is claimed first, so no two workers send the same one."""
+        while True:
+            rows = await self._call(self.store.claim, self.worker, chat=chat, limit=1,
+                                    lease_seconds=self.outbox.lease_seconds)
+            if not rows:
+                return
+            row = rows[0]
             if row.reply is None:
                 await self._give_up(row, row.problem or "unreadable", row.attempts)
                 continue
-            if row.next_at > time.time():
-                return  # its turn comes at next_at; nothing after it may overtake it
             if not await self._deliver(row):
                 return
 
@@ -299,7 +378,9 @@ class Transport:
                 await self._call(self.store.retry_later, row.id, attempts, time.time() + wait,
                                  describe(exc))
                 return False
+            crash_point("before_outbox_mark")
             await self._call(self.store.mark, row.id, SENT, message_id)
+            metrics.reply_sent(reply.kind.value)
             if reply.ref and message_id and reply.kind is ReplyKind.message:
                 try:
                     await self._call(self.engine.message_sent, reply.ref, reply.chat_id, message_id)
@@ -315,6 +396,7 @@ class Transport:
         log.error("reply %s (outbox row %d, %s) to chat %s is a dead letter after %d tries: %s",
                   kind, row.id, row.source, row.chat_id, attempts, error)
         await self._call(self.store.dead_letter, row, error, attempts)
+        metrics.dead_letter()
 
     async def outbox_forever(self, stop: asyncio.Event) -> None:
         """Retry due replies in the background until `stop`; logs and survives every exception."""
@@ -334,13 +416,31 @@ class Transport:
     # ------------------------------------------------------------------ receiving
 
     async def poll(self, stop: asyncio.Event) -> None:
-        """Long polling from the stored offset until `stop`; the offset moves only after handling."""
-        await self.bot.delete_webhook(drop_pending_updates=False)
-        offset = await self._call(self.store.offset)
+        """Long polling from the stored offset until `stop`, by one worker only (the one holding the poller
+        lock; the others wait to take over). Each batch is kept in the inbox and the offset moved past it in
+        one transaction; every worker then handles the inbox (`inbox_forever`)."""
+        announced = False
+        polling = False
         failures = 0
-        if self.on_ready is not None:
-            self.on_ready(self)
         while not stop.is_set():
+            if not await self._call(self.leader.acquire):
+                polling = False
+                if not announced and self.on_ready is not None:
+                    self.on_ready(self)
+                    announced = True
+                if await _sleep_or_stop(stop, self.outbox.leader_retry_seconds):
+                    break
+                continue
+            if not polling:
+                await self.bot.delete_webhook(drop_pending_updates=False)
+                offset = await self._call(self.store.offset)
+                polling = True
+                log.info("worker %s is polling Telegram from offset %d", self.worker, offset)
+                if not announced and self.on_ready is not None:
+                    self.on_ready(self)
+                    announced = True
+            if await self._wait_for_room(stop):
+                return
             asked = time.monotonic()
             fetch = asyncio.ensure_future(self.bot.get_updates(
                 offset=offset, timeout=int(self.poll_timeout), allowed_updates=ALLOWED_UPDATES))
@@ -365,14 +465,29 @@ class Transport:
                 if idle > 0 and await _sleep_or_stop(stop, idle):
                     break
                 continue
-            for upd in updates:
-                try:
-                    await self.process(upd, advance=True)
-                except Exception:
-                    log.exception("update %s not handled; fetching it again", upd.update_id)
-                    await _sleep_or_stop(stop, 1.0)
-                    break
-                offset = upd.update_id + 1
+            try:
+                await self._call(self.store.take_in,
+                                 [(u.update_id, chat_key(u), json.dumps(u.to_dict())) for u in updates],
+                                 advance_to=updates[-1].update_id + 1)
+            except Exception:
+                log.exception("updates %s..%s not kept; fetching them again", updates[0].update_id,
+                              updates[-1].update_id)
+                await _sleep_or_stop(stop, 1.0)
+                continue
+            offset = updates[-1].update_id + 1
+            self._inbox_kick.set()
+
+    async def _wait_for_room(self, stop: asyncio.Event) -> bool:
+        """Before fetching more: wait until at most `max_inbox` updates wait in the inbox (0: the batch taken is
+        handled, so the offset Telegram sees moves only past handled updates) and this worker's own sending
+        has had `wait_seconds`; True if `stop` came meanwhile."""
+        while (await self._call(self.store.inbox_depth)) > self.outbox.max_inbox or self._lock.locked():
+            if await _sleep_or_stop(stop, 0.01):
+                return True
+        running = [j for j in self._jobs if not j.done()]
+        if running and self.outbox.max_inbox == 0:
+            await asyncio.wait(running, timeout=self.outbox.wait_seconds)
+        return stop.is_set()
 
     async def serve_webhook(self, stop: asyncio.Event) -> None:
         """A web server taking Telegram's POSTs (secret header checked) beside other pages, until `stop`."""
@@ -382,7 +497,8 @@ class Transport:
         app = make_web_app(self, path, secret, self.routes)
         server = tornado.httpserver.HTTPServer(app, xheaders=True)
         sockets = tornado.netutil.bind_sockets(self.settings.webhook_port,
-                                               address=self.settings.webhook_listen)
+                                               address=self.settings.webhook_listen,
+                                               reuse_port=self.settings.workers > 1)
         server.add_sockets(sockets)
         self.webhook_port = int(sockets[0].getsockname()[1])
         log.info("webhook listening on %s:%s%s", self.settings.webhook_listen, self.webhook_port, path)
@@ -418,11 +534,12 @@ class Transport:
             receive = self.serve_webhook if self.settings.webhook_url else self.poll
             ticking = asyncio.ensure_future(self.tick_forever(stop))
             delivering = asyncio.ensure_future(self.outbox_forever(stop))
+            handling = asyncio.ensure_future(self.inbox_forever(stop))
             try:
                 await receive(stop)
             finally:
                 stop.set()
-                await asyncio.gather(ticking, delivering, return_exceptions=True)
+                await asyncio.gather(ticking, delivering, handling, return_exceptions=True)
         finally:
             await self.close()
 
@@ -458,12 +575,21 @@ class _HealthHandler(tornado.web.RequestHandler):
                      "handled": self.application.settings["transport"].handled})
 
 
+class _MetricsHandler(tornado.web.RequestHandler):
+    """This worker's metrics in Prometheus' text format (bot/metrics.py)."""
+
+    def get(self) -> None:
+        body, ctype = metrics.render()
+        self.set_header("Content-Type", ctype)
+        self.finish(body)
+
+
 def make_web_app(transport: Transport, path: str, secret: str,
                  routes: Sequence[Any] = ()) -> tornado.web.Application:
     """The tornado app: the webhook at `path`, `/healthz`, and any other pages given as `routes`."""
     return tornado.web.Application(
         [(path, _WebhookHandler, {"transport": transport, "secret": secret}),
-         (r"/healthz", _HealthHandler), *routes],
+         (r"/healthz", _HealthHandler), (r"/metrics", _MetricsHandler), *routes],
         transport=transport, bot_username=transport.me.username,
     )
 
