@@ -53,6 +53,16 @@ class Settings(BaseSettings):
     metrics_port: int = 0  # each worker serves /metrics on metrics_port + its slot (0: only on the webhook server)
     log_json: bool = False  # logs as one JSON object a line
 
+    # the web app (one server: the webhook, the passkey pages, other modules' routes); it listens on
+    # WEBHOOK_LISTEN:WEBHOOK_PORT, and runs when WEBHOOK_URL or PUBLIC_BASE_URL is set or WEB_SERVE is on
+    public_base_url: str = ""  # the https address people's browsers reach it at, e.g. https://finbot.example.com
+    web_serve: bool = False  # serve the web app while long-polling too (e.g. only for /metrics)
+    webauthn_rp_id: str = ""  # the passkeys' relying-party id; empty: the host of PUBLIC_BASE_URL
+    webauthn_origins: str = ""  # comma separated origins a passkey answer may come from; empty: PUBLIC_BASE_URL's
+    passkey_link_ttl_seconds: int = 600  # how long a /passkey enrolment link stays valid (used once)
+    passkey_pin_fallback: bool = True  # with a passkey enrolled, a PIN still confirms (then TOTP above the threshold)
+    webapp_auth_max_age_seconds: int = 3600  # how old a Telegram Mini App's initData (auth_date) may be
+
     # brokerage
     broker: str = "paper"
     broker_seed: int = 42
@@ -79,6 +89,22 @@ class Settings(BaseSettings):
             if str(db_path):
                 return db_path.with_name(db_path.name + ".pinkey")
         return Path(".finbot") / "pin.key"
+
+    def webauthn_rp(self) -> str:
+        """The relying-party id passkeys are bound to: WEBAUTHN_RP_ID, else PUBLIC_BASE_URL's host."""
+        from urllib.parse import urlsplit
+
+        return self.webauthn_rp_id or (urlsplit(self.public_base_url).hostname or "")
+
+    def webauthn_allowed_origins(self) -> list[str]:
+        """The origins a passkey ceremony may come from: WEBAUTHN_ORIGINS, else PUBLIC_BASE_URL's origin."""
+        from urllib.parse import urlsplit
+
+        given = [o.strip().rstrip("/") for o in self.webauthn_origins.split(",") if o.strip()]
+        if given:
+            return given
+        parts = urlsplit(self.public_base_url)
+        return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
 
     def operators(self) -> set[str]:
         """Operator handles, lowercased, without '@'."""

@@ -1,4 +1,4 @@
-"""Runs the Telegram transport: long polling or a webhook server, the engine between, replies via the outbox."""
+"""Runs the Telegram transport: long polling or a webhook on the bot's one web app, the engine between, replies via the outbox."""
 
 from __future__ import annotations
 
@@ -13,15 +13,16 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
-import tornado.httpserver
-import tornado.netutil
-import tornado.web
 from sqlalchemy.exc import IntegrityError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
 from telegram import BotCommand, Update
 from telegram.error import ChatMigrated, InvalidToken, TelegramError
 from telegram.ext import ExtBot
@@ -32,6 +33,7 @@ from adapters.telegram.flood import FloodLimits, flood_limiter
 from adapters.telegram.outbox import OutboxPolicy, describe, retry_in
 from adapters.telegram.render import render
 from adapters.telegram.store import SENT, OutboxRow, TelegramStore
+from adapters.web.app import WebContext, WebServer, build_app, mounted_routes, serves_web
 from bot import metrics
 from bot.claims import Leadership, try_lock, worker_name
 from bot.config import Settings
@@ -102,11 +104,12 @@ class Transport:
         limits: FloodLimits | None = None,
         poll_timeout: float = 25,
         tick_seconds: float = 30.0,
-        routes: Sequence[Any] = (),
+        routes: Sequence[BaseRoute] = (),
         store: TelegramStore | None = None,
         on_ready: Callable[[Transport], None] | None = None,
         outbox: OutboxPolicy | None = None,
         min_poll_gap: float = 1.0,
+        mounts: bool = True,
         worker: str | None = None,
     ) -> None:
         self.settings = settings
@@ -117,6 +120,7 @@ class Transport:
         self.min_poll_gap = min_poll_gap
         self.tick_seconds = tick_seconds
         self.routes = list(routes)
+        self.mounts = mounts  # mount the routes of adapters.web.app.MOUNTS (the passkey pages, ...)
         self.bot = make_bot(settings, limits, poll_timeout)
         self._store = store
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="finbot-engine")
@@ -489,35 +493,48 @@ class Transport:
             await asyncio.wait(running, timeout=self.outbox.wait_seconds)
         return stop.is_set()
 
+    def web_app(self, routes: Sequence[BaseRoute] = ()) -> Starlette:
+        """The one web app of this bot process: the webhook (when WEBHOOK_URL is set), `/healthz`, then
+        `routes` (the passkey pages and other modules' routes), as PTB's custom-webhook example does."""
+        own: list[BaseRoute] = []
+        if self.settings.webhook_url:
+            path = urlsplit(self.settings.webhook_url).path or "/"
+            own.append(Route(path, _webhook_endpoint(self, webhook_secret(self.settings)), methods=["POST"]))
+        return build_app(self.settings, routes=own, extra_routes=[*routes, *self.routes],
+                         health=lambda: {"bot": self.me.username, "handled": self.handled})
+
+    async def run_work(self, work: Callable[[], tuple[T, list[Reply]]]) -> T:
+        """Do web-page work on the engine thread (in turn with updates), queue its replies in the
+        outbox in the same way a tick's are, and send them; return the work's value to the page."""
+        async with self._lock:
+            value, replies = await self._call(work)
+            if replies:
+                await self._call(self.store.record, None, replies, source="web")
+        await self._send_soon({r.chat_id for r in replies})
+        return value
+
+    async def serve_web(self, stop: asyncio.Event, server: WebServer) -> None:
+        """Serve the web app until `stop`; the webhook is registered once it listens."""
+        self.webhook_port = server.port
+        log.info("web app listening on %s:%s", self.settings.webhook_listen, server.port)
+        await server.serve(stop)
+
     async def serve_webhook(self, stop: asyncio.Event) -> None:
-        """A web server taking Telegram's POSTs (secret header checked) beside other pages, until `stop`."""
+        """Register the webhook (WEBHOOK_URL, secret header) with Telegram, then wait for `stop`: the
+        updates arrive as POSTs on the web app."""
         url = self.settings.webhook_url
-        path = urlsplit(url).path or "/"
         secret = webhook_secret(self.settings)
-        app = make_web_app(self, path, secret, self.routes)
-        server = tornado.httpserver.HTTPServer(app, xheaders=True)
-        sockets = tornado.netutil.bind_sockets(self.settings.webhook_port,
-                                               address=self.settings.webhook_listen,
-                                               reuse_port=self.settings.workers > 1)
-        server.add_sockets(sockets)
-        self.webhook_port = int(sockets[0].getsockname()[1])
-        log.info("webhook listening on %s:%s%s", self.settings.webhook_listen, self.webhook_port, path)
-        try:
-            while True:
-                try:
-                    await self.bot.set_webhook(url, secret_token=secret,
-                                               allowed_updates=ALLOWED_UPDATES)
-                    break
-                except TelegramError as exc:
-                    log.warning("setWebhook failed: %s", exc)
-                    if await _sleep_or_stop(stop, 2.0):
-                        return
-            if self.on_ready is not None:
-                self.on_ready(self)
-            await stop.wait()
-        finally:
-            server.stop()
-            await server.close_all_connections()
+        while True:
+            try:
+                await self.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+                break
+            except TelegramError as exc:
+                log.warning("setWebhook failed: %s", exc)
+                if await _sleep_or_stop(stop, 2.0):
+                    return
+        if self.on_ready is not None:
+            self.on_ready(self)
+        await stop.wait()
 
     async def tick_forever(self, stop: asyncio.Event) -> None:
         """Call the engine's tick every `tick_seconds` until `stop`; logs and survives every exception."""
@@ -528,9 +545,18 @@ class Transport:
                 log.exception("tick failed; carrying on")
 
     async def serve(self, stop: asyncio.Event) -> None:
-        """Start, receive (webhook if WEBHOOK_URL is set, else polling) and tick until `stop`."""
+        """Start, serve the web app (when WEBHOOK_URL or PUBLIC_BASE_URL is set or WEB_SERVE is on),
+        receive (webhook if WEBHOOK_URL is set, else polling) and tick until `stop`."""
         await self.start()
         try:
+            web: asyncio.Future[None] | None = None
+            if serves_web(self.settings):
+                ctx = WebContext(self.settings, db=getattr(self.engine, "db", None), engine=self.engine,
+                                 run=self.run_work, extra={"messenger": "telegram", "transport": self})
+                server = WebServer(self.web_app(mounted_routes(ctx) if self.mounts else ()),
+                                   self.settings.webhook_listen, self.settings.webhook_port,
+                                   reuse_port=self.settings.workers > 1)
+                web = asyncio.ensure_future(self.serve_web(stop, server))
             receive = self.serve_webhook if self.settings.webhook_url else self.poll
             ticking = asyncio.ensure_future(self.tick_forever(stop))
             delivering = asyncio.ensure_future(self.outbox_forever(stop))
@@ -539,59 +565,29 @@ class Transport:
                 await receive(stop)
             finally:
                 stop.set()
-                await asyncio.gather(ticking, delivering, handling, return_exceptions=True)
+                await asyncio.gather(ticking, delivering, handling, *([web] if web else []),
+                                     return_exceptions=True)
         finally:
             await self.close()
 
 
-class _WebhookHandler(tornado.web.RequestHandler):
-    """Telegram's webhook POSTs: 403 without the secret, 200 once the update is handled."""
+def _webhook_endpoint(transport: Transport, secret: str) -> Callable[[Request], Awaitable[Response]]:
+    """Telegram's webhook POSTs: 403 without the secret, 400 for a body that is no update, 200 once handled."""
 
-    def initialize(self, transport: Transport, secret: str) -> None:
-        self.transport = transport
-        self.secret = secret
-
-    async def post(self) -> None:
-        given = self.request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given.encode(), self.secret.encode()):
-            self.set_status(403)
-            self.finish({"ok": False, "description": "Forbidden"})
-            return
+    async def endpoint(request: Request) -> Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            return JSONResponse({"ok": False, "description": "Forbidden"}, status_code=403)
         try:
-            update = Update.de_json(json.loads(self.request.body), self.transport.bot)
+            update = Update.de_json(json.loads(await request.body()), transport.bot)
         except (ValueError, TypeError, KeyError):
-            self.set_status(400)
-            self.finish({"ok": False, "description": "Bad Request: not an update"})
-            return
-        await self.transport.process(update, advance=False)
-        self.finish({"ok": True})
+            return JSONResponse({"ok": False, "description": "Bad Request: not an update"}, status_code=400)
+        if update is None:
+            return JSONResponse({"ok": False, "description": "Bad Request: not an update"}, status_code=400)
+        await transport.process(update, advance=False)
+        return JSONResponse({"ok": True})
 
-
-class _HealthHandler(tornado.web.RequestHandler):
-    """A liveness page for the operator and load balancers."""
-
-    def get(self) -> None:
-        self.finish({"ok": True, "bot": self.application.settings.get("bot_username", ""),
-                     "handled": self.application.settings["transport"].handled})
-
-
-class _MetricsHandler(tornado.web.RequestHandler):
-    """This worker's metrics in Prometheus' text format (bot/metrics.py)."""
-
-    def get(self) -> None:
-        body, ctype = metrics.render()
-        self.set_header("Content-Type", ctype)
-        self.finish(body)
-
-
-def make_web_app(transport: Transport, path: str, secret: str,
-                 routes: Sequence[Any] = ()) -> tornado.web.Application:
-    """The tornado app: the webhook at `path`, `/healthz`, and any other pages given as `routes`."""
-    return tornado.web.Application(
-        [(path, _WebhookHandler, {"transport": transport, "secret": secret}),
-         (r"/healthz", _HealthHandler), (r"/metrics", _MetricsHandler), *routes],
-        transport=transport, bot_username=transport.me.username,
-    )
+    return endpoint
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:
@@ -611,11 +607,12 @@ def run(
     limits: FloodLimits | None = None,
     poll_timeout: float = 25,
     tick_seconds: float = 30.0,
-    routes: Sequence[Any] = (),
+    routes: Sequence[BaseRoute] = (),
     on_ready: Callable[[Transport], None] | None = None,
     outbox: OutboxPolicy | None = None,
     min_poll_gap: float = 1.0,
     store: TelegramStore | None = None,
+    mounts: bool = True,
 ) -> None:
     """Run the bot until SIGINT/SIGTERM (or `stop`): polling, or a webhook when WEBHOOK_URL is set."""
 
@@ -628,7 +625,7 @@ def run(
         watcher = asyncio.ensure_future(_watch(stop, done)) if stop is not None else None
         transport = Transport(settings, engine, limits=limits, poll_timeout=poll_timeout,
                               tick_seconds=tick_seconds, routes=routes, on_ready=on_ready,
-                              outbox=outbox, min_poll_gap=min_poll_gap, store=store)
+                              outbox=outbox, min_poll_gap=min_poll_gap, store=store, mounts=mounts)
         try:
             await transport.serve(done)
         finally:

@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import tornado.web
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 
 from adapters.telegram.app import run
 from adapters.telegram.flood import FloodLimits
@@ -231,16 +233,15 @@ def test_tick_sends_due_replies(server: BotApiServer, bot: BotThread, engine: Fa
 
 
 def test_webhook_refuses_requests_without_the_secret(server: BotApiServer, engine: FakeEngine, sqlite_url: str) -> None:
-    class Page(tornado.web.RequestHandler):
-        def get(self) -> None:
-            self.write("finbot page")
+    async def page(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("finbot page")
 
     settings = bot_settings(server, sqlite_url, webhook=True)
     handle = BotThread(settings, engine)
     ready = threading.Event()
 
     def target() -> None:
-        run(settings, engine, stop=handle.stop, poll_timeout=5, routes=[(r"/page", Page)],
+        run(settings, engine, stop=handle.stop, poll_timeout=5, routes=[Route("/page", page)],
                     on_ready=lambda t: ready.set())
 
     handle.thread = threading.Thread(target=target, daemon=True)

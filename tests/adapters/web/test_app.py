@@ -1,0 +1,59 @@
+"""The bot's one web app: /healthz, mounted routes, a failing mount skipped, served by uvicorn on a free port."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import BaseRoute, Route
+
+from adapters.web.app import WebContext, WebServer, build_app, mounted_routes, serves_web
+from bot.config import Settings
+
+
+def _settings(**extra: object) -> Settings:
+    return Settings(_env_file=None, **extra)  # type: ignore[call-arg]
+
+
+async def _metrics(request: Request) -> PlainTextResponse:
+    return PlainTextResponse("finbot_up 1\n")
+
+
+def metrics_routes(ctx: WebContext) -> list[BaseRoute]:
+    """A route factory as another module would name it in MOUNTS."""
+    assert ctx.settings is not None
+    return [Route("/metrics", _metrics)]
+
+
+def broken_routes(ctx: WebContext) -> list[BaseRoute]:
+    raise RuntimeError("this module cannot mount")
+
+
+def test_one_app_serves_health_and_mounted_routes() -> None:
+    settings = _settings()
+    ctx = WebContext(settings)
+    routes = mounted_routes(ctx, [f"{__name__}:metrics_routes", f"{__name__}:broken_routes", "no.such:module"])
+    assert [getattr(r, "path", "") for r in routes] == ["/metrics"]
+    app = build_app(settings, extra_routes=routes, health=lambda: {"handled": 3})
+    server = WebServer(app).start_thread()
+    try:
+        with urllib.request.urlopen(f"{server.url}/healthz", timeout=5) as resp:
+            assert json.loads(resp.read()) == {"ok": True, "handled": 3}
+        with urllib.request.urlopen(f"{server.url}/metrics", timeout=5) as resp:
+            assert resp.read() == b"finbot_up 1\n"
+    finally:
+        server.stop()
+
+
+def test_the_web_app_runs_only_when_asked_for() -> None:
+    assert not serves_web(_settings())
+    assert serves_web(_settings(public_base_url="https://finbot.example.com"))
+    assert serves_web(_settings(webhook_url="https://finbot.example.com/tg"))
+    assert serves_web(_settings(web_serve=True))
+    s = _settings(public_base_url="https://finbot.example.com:8443/app/")
+    assert s.webauthn_rp() == "finbot.example.com"
+    assert s.webauthn_allowed_origins() == ["https://finbot.example.com:8443"]
+    s = _settings(webauthn_rp_id="example.com", webauthn_origins="https://a.example.com, https://b.example.com/")
+    assert (s.webauthn_rp(), s.webauthn_allowed_origins()) == ("example.com", ["https://a.example.com", "https://b.example.com"])
