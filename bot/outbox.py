@@ -167,6 +167,8 @@ def claim(db: sa.Engine, messenger: str, worker: str, *, now: float | None = Non
     q = _heads(messenger, at, chat).limit(limit)
     with db.begin() as conn:
         if conn.dialect.name == "postgresql":
+            # a lease is soft state (lost in a database crash, it only means another try): no need to wait for fsync
+            conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
             q = q.with_for_update(skip_locked=True, of=messages)
         ids = [int(i) for i in conn.execute(q).scalars()]
         if not ids:

@@ -124,6 +124,7 @@ class Transport:
         self.bot = make_bot(settings, limits, poll_timeout)
         self._store = store
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="finbot-engine")
+        self._io = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="finbot-io")
         self._lock = asyncio.Lock()
         self.me = BotIdentity(0, "")
         self.handled = 0
@@ -140,6 +141,11 @@ class Transport:
         """The transport's tables (opened on start, in the engine's thread)."""
         assert self._store is not None, "transport not started"
         return self._store
+
+    async def _io_call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run the transport's own database work (inbox, outbox) on its I/O threads, beside the engine's."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self._io, functools.partial(fn, *args, **kwargs))
 
     async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run blocking engine/database work on the one engine thread, in order."""
@@ -169,6 +175,7 @@ class Transport:
             await self.bot.shutdown()
         finally:
             self._pool.shutdown(wait=True)
+            self._io.shutdown(wait=True)
             self.leader.close()
 
     async def set_commands(self) -> None:
@@ -190,23 +197,23 @@ class Transport:
         (so any worker may handle it), then handled exactly once. Waits for its own handling (at most
         `OutboxPolicy.wait_seconds` when another worker or an earlier update of the chat holds it)."""
         uid = update.update_id
-        await self._call(self.store.take_in, [(uid, chat_key(update), json.dumps(update.to_dict()))],
+        await self._io_call(self.store.take_in, [(uid, chat_key(update), json.dumps(update.to_dict()))],
                          advance_to=uid + 1 if advance else None)
         deadline = time.monotonic() + self.outbox.wait_seconds
         while True:
-            claimed = await self._call(self.store.claim_updates, self.worker, update_id=uid, limit=1,
+            claimed = await self._io_call(self.store.claim_updates, self.worker, update_id=uid, limit=1,
                                        lease_seconds=self.outbox.lease_seconds)
             if claimed:
                 await self._handle_claimed(update)
                 return
-            if await self._call(self.store.is_handled, uid) or time.monotonic() > deadline:
+            if await self._io_call(self.store.is_handled, uid) or time.monotonic() > deadline:
                 self._inbox_kick.set()
                 return
             await asyncio.sleep(0.02)
 
-    async def handle_inbox(self, limit: int = 8) -> int:
+    async def handle_inbox(self, limit: int = 2) -> int:
         """Handle updates waiting in the inbox whose chat's turn it is (taken with a lease); how many."""
-        claimed = await self._call(self.store.claim_updates, self.worker, limit=limit,
+        claimed = await self._io_call(self.store.claim_updates, self.worker, limit=limit,
                                    lease_seconds=self.outbox.lease_seconds)
         for _uid, payload in claimed:
             update = Update.de_json(json.loads(payload), self.bot)
@@ -234,7 +241,7 @@ class Transport:
         id (a second worker that handled it meanwhile wins: nothing is queued twice), then sent."""
         started = time.perf_counter()
         async with self._lock:
-            if await self._call(self.store.is_handled, update.update_id):
+            if await self._io_call(self.store.is_handled, update.update_id):
                 return
             replies = self._unrecorded.get(update.update_id)
             if replies is None:
@@ -248,7 +255,7 @@ class Transport:
                 chat_id = str(cq.message.chat.id) if cq.message else str(cq.from_user.id)
                 replies.append(Reply(ReplyKind.answer_press, chat_id, press_id=cq.id))
             try:
-                await self._call(self.store.record, update.update_id, replies)
+                await self._io_call(self.store.record, update.update_id, replies)
             except IntegrityError:
                 log.warning("update %s was handled by another worker meanwhile", update.update_id)
                 replies = []
@@ -311,7 +318,7 @@ class Transport:
     async def kick(self) -> None:
         """Start delivery in every chat with a reply due (without waiting); never raises."""
         try:
-            chats = await self._call(self.store.due_chats, time.time())
+            chats = await self._io_call(self.store.due_chats, time.time())
         except Exception:
             log.exception("cannot read the outbox; trying again in %.1f s", self.outbox.idle_seconds)
             return
@@ -348,7 +355,7 @@ class Transport:
         """Send one chat's queue in order until its end or a head that must wait (a retry, or another
         worker's lease): each reply is claimed first, so no two workers send the same one."""
         while True:
-            rows = await self._call(self.store.claim, self.worker, chat=chat, limit=1,
+            rows = await self._io_call(self.store.claim, self.worker, chat=chat, limit=1,
                                     lease_seconds=self.outbox.lease_seconds)
             if not rows:
                 return
@@ -379,11 +386,11 @@ class Transport:
                 log.warning("reply %s to chat %s not sent (try %d of %d), again in %.1f s: %s",
                             reply.kind.value, reply.chat_id, attempts, self.outbox.max_attempts,
                             wait, describe(exc))
-                await self._call(self.store.retry_later, row.id, attempts, time.time() + wait,
+                await self._io_call(self.store.retry_later, row.id, attempts, time.time() + wait,
                                  describe(exc))
                 return False
             crash_point("before_outbox_mark")
-            await self._call(self.store.mark, row.id, SENT, message_id)
+            await self._io_call(self.store.mark, row.id, SENT, message_id)
             metrics.reply_sent(reply.kind.value)
             if reply.ref and message_id and reply.kind is ReplyKind.message:
                 try:
@@ -399,7 +406,7 @@ class Transport:
         kind = row.reply.kind.value if row.reply is not None else "?"
         log.error("reply %s (outbox row %d, %s) to chat %s is a dead letter after %d tries: %s",
                   kind, row.id, row.source, row.chat_id, attempts, error)
-        await self._call(self.store.dead_letter, row, error, attempts)
+        await self._io_call(self.store.dead_letter, row, error, attempts)
         metrics.dead_letter()
 
     async def outbox_forever(self, stop: asyncio.Event) -> None:
@@ -407,7 +414,7 @@ class Transport:
         while not stop.is_set():
             try:
                 await self.kick()
-                due = await self._call(self.store.next_due, time.time())
+                due = await self._io_call(self.store.next_due, time.time())
                 pause = self.outbox.idle_seconds
                 if due is not None:
                     pause = min(pause, max(0.02, due - time.time()))
@@ -427,7 +434,7 @@ class Transport:
         polling = False
         failures = 0
         while not stop.is_set():
-            if not await self._call(self.leader.acquire):
+            if not await self._io_call(self.leader.acquire):
                 polling = False
                 if not announced and self.on_ready is not None:
                     self.on_ready(self)
@@ -437,7 +444,7 @@ class Transport:
                 continue
             if not polling:
                 await self.bot.delete_webhook(drop_pending_updates=False)
-                offset = await self._call(self.store.offset)
+                offset = await self._io_call(self.store.offset)
                 polling = True
                 log.info("worker %s is polling Telegram from offset %d", self.worker, offset)
                 if not announced and self.on_ready is not None:
@@ -470,7 +477,7 @@ class Transport:
                     break
                 continue
             try:
-                await self._call(self.store.take_in,
+                await self._io_call(self.store.take_in,
                                  [(u.update_id, chat_key(u), json.dumps(u.to_dict())) for u in updates],
                                  advance_to=updates[-1].update_id + 1)
             except Exception:
@@ -485,7 +492,7 @@ class Transport:
         """Before fetching more: wait until at most `max_inbox` updates wait in the inbox (0: the batch taken is
         handled, so the offset Telegram sees moves only past handled updates) and this worker's own sending
         has had `wait_seconds`; True if `stop` came meanwhile."""
-        while (await self._call(self.store.inbox_depth)) > self.outbox.max_inbox or self._lock.locked():
+        while (await self._io_call(self.store.inbox_depth)) > self.outbox.max_inbox or self._lock.locked():
             if await _sleep_or_stop(stop, 0.01):
                 return True
         running = [j for j in self._jobs if not j.done()]

@@ -234,6 +234,7 @@ class TelegramStore:
             q = q.where(i.c.update_id == update_id)
         with self.db.begin() as conn:
             if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")  # a lease is soft state
                 q = q.with_for_update(skip_locked=True, of=tg_inbox)
             ids = [int(x) for x in conn.execute(q).scalars()]
             if not ids:
