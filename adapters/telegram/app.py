@@ -158,6 +158,9 @@ class Transport:
         """Connect, learn who the bot is, set the command menus, send what a crash left unsent."""
         if self._store is None:
             self._store = await self._call(TelegramStore, self.settings.database_url)
+        use_outbox = getattr(self.engine, "use_outbox", None)
+        if use_outbox is not None:  # the engine writes replies in its own transactions (bot/outbox.py)
+            await self._call(use_outbox, "telegram")
         await self._call(self.store.release, self.worker)
         await self.bot.initialize()
         self.me = BotIdentity(self.bot.bot.id, self.bot.bot.username or "")
@@ -249,11 +252,13 @@ class Transport:
                 replies = await self._handle(event) if event is not None else []
                 self._unrecorded[update.update_id] = replies
             cq = update.callback_query
-            if cq is not None and not any(
+            queued = bool(getattr(self.engine, "queues_replies", False))
+            if cq is not None and not queued and not any(
                 r.kind is ReplyKind.answer_press and r.press_id == cq.id for r in replies
             ):
                 chat_id = str(cq.message.chat.id) if cq.message else str(cq.from_user.id)
                 replies.append(Reply(ReplyKind.answer_press, chat_id, press_id=cq.id))
+            crash_point("before_update_recorded")
             try:
                 await self._io_call(self.store.record, update.update_id, replies)
             except IntegrityError:
@@ -264,7 +269,13 @@ class Transport:
             self.handled += 1
             metrics.updates_handled(time.perf_counter() - started)
         self._inbox_kick.set()
-        await self._send_soon({r.chat_id for r in replies})
+        chats = {r.chat_id for r in replies}
+        if queued:  # the engine queued its replies itself: deliver in the update's chat now, the others soon
+            chats.add(chat_key(update))
+            job = asyncio.ensure_future(self.kick())
+            self._jobs.add(job)
+            job.add_done_callback(self._jobs.discard)
+        await self._send_soon(chats)
 
     async def _handle(self, event: Event) -> list[Reply]:
         """The engine's replies; a failing engine is retried (it is idempotent), then the event logged."""
@@ -285,7 +296,9 @@ class Transport:
                 log.exception("engine tick failed")
                 return
             if replies:
-                await self._call(self.store.record, None, replies, source="tick")
+                await self._io_call(self.store.record, None, replies, source="tick")
+        if getattr(self.engine, "queues_replies", False):
+            await self.kick()
         await self._send_soon({r.chat_id for r in replies})
 
     def _tick_once(self) -> list[Reply]:
