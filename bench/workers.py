@@ -63,7 +63,7 @@ def worker_main() -> None:
     from bot.events import ReplyKind
     from ledger import create_engine
 
-    logging.basicConfig(level=logging.WARNING, format=f"%(asctime)s w{os.environ.get('FINBOT_WORKER_SLOT')} "
+    logging.basicConfig(level=getattr(logging, os.environ.get("BENCH_LOG", "WARNING")), format=f"%(asctime)s w{os.environ.get('FINBOT_WORKER_SLOT')} "
                                                       "%(levelname)s %(name)s: %(message)s")
     settings = load_settings()
     db = create_engine(settings.database_url)
@@ -436,8 +436,9 @@ def count(server: CountingServer, db: Any, driver: Driver) -> dict[str, Any]:
     silent = 0
     for u in server.history():
         msg = u.get("message")
+        event = f"event:m:{msg['chat']['id']}:{msg['message_id']}" if msg else ""
         if msg and msg.get("chat", {}).get("type") == "private" and msg.get("text") and u["update_id"] in handled \
-                and sources.get(f"update:{u['update_id']}", 0) == 0:
+                and sources.get(f"update:{u['update_id']}", 0) == 0 and sources.get(event, 0) == 0:
             silent += 1
     res["lost_replies_unqueued"] = silent
     # per-chat order: the row ids of one chat go out in increasing order

@@ -505,7 +505,8 @@ class Transport:
         """Before fetching more: wait until at most `max_inbox` updates wait in the inbox (0: the batch taken is
         handled, so the offset Telegram sees moves only past handled updates) and this worker's own sending
         has had `wait_seconds`; True if `stop` came meanwhile."""
-        while (await self._io_call(self.store.inbox_depth)) > self.outbox.max_inbox or self._lock.locked():
+        while (await self._io_call(self.store.inbox_depth)) > self.outbox.max_inbox or (
+                self.outbox.max_inbox == 0 and self._lock.locked()):
             if await _sleep_or_stop(stop, 0.01):
                 return True
         running = [j for j in self._jobs if not j.done()]
