@@ -70,7 +70,7 @@ def test_sweepers_and_a_claimer_in_processes_pay_each_escrow_once(world: object,
     from bot import escrow
     from tests.bot.test_escrow import START, _green, _rows, _send, balance, onboard
 
-    n = 6
+    n = 4
     onboard(world, "alice", topup="$100")
     for i in range(n):
         world.set_now(START + timedelta(minutes=i))  # type: ignore[attr-defined]
