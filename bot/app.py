@@ -47,6 +47,9 @@ class App:
     bus: Bus
     rates: Any = None  # the FX port (filled by the FX helper)
     flags: set[str] = field(default_factory=set)  # once-per-process marks, e.g. "orders_reconciled"
+    #: the messenger whose replies are written to the outbox (bot/outbox.py) in the transaction of the change they
+    #: report, for its sender to deliver (None: replies are returned to the caller, as the local adapters want)
+    outbox: str | None = None
 
 
 def build_app(*, db: sa.Engine, ledger: Ledger, settings: Settings, funding: FundingPort, bus: Bus,

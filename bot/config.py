@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
 
+    # several workers (docs/operating.md, "Running several workers")
+    workers: int = 1  # processes `finbot run` starts on this machine (--workers)
+    redis_url: str = ""  # shared flood limits across workers; empty: each process limits itself
+    metrics_port: int = 0  # each worker serves /metrics on metrics_port + its slot (0: only on the webhook server)
+    log_json: bool = False  # logs as one JSON object a line
+
     # the web app (one server: the webhook, the passkey pages, other modules' routes); it listens on
     # WEBHOOK_LISTEN:WEBHOOK_PORT, and runs when WEBHOOK_URL or PUBLIC_BASE_URL is set or WEB_SERVE is on
     public_base_url: str = ""  # the https address people's browsers reach it at, e.g. https://finbot.example.com

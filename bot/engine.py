@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot import commands, intake
+from bot import commands, intake, uow
 from bot.actions import AWAITING, attempt_id
 from bot.app import App, build_app
 from bot.bus import ROOMS, Bus
@@ -161,6 +161,10 @@ class Engine:
                 relabel = list(s.info.get("relabelled", []))
                 if ctx.after and app.db.dialect.name == "postgresql":
                     defer_durability(s.connection())  # the execution's commits flush it
+                if app.outbox is not None and ev.press is not None and not s.info.get("press_answered") and not any(
+                        r.kind is ReplyKind.answer_press for r in ctx.replies):
+                    ctx.replies.append(Reply(ReplyKind.answer_press, ev.chat.chat_id, press_id=ev.press.press_id))
+                ctx.replies[:] = uow.queue(app, s, ctx.replies, f"event:{ev.event_id}")
                 s.commit()
         except Exception:
             log.exception("event %s failed", ev.event_id)
@@ -199,6 +203,20 @@ class Engine:
             user = self.app.directory.user_for(s, Person(messenger, external_id, handle=handle), self.app.clock())
             user.is_operator = True
             s.commit()
+
+    @property
+    def queues_replies(self) -> bool:
+        """Whether the engine writes its replies to the outbox itself (then `handle` and `tick` return only
+        what could not be queued, e.g. the apology for an event whose transaction failed)."""
+        return self.app.outbox is not None
+
+    def use_outbox(self, messenger: str) -> None:
+        """Write every reply to the outbox (bot/outbox.py), for `messenger`'s sender, in the transaction of the
+        change it reports: a crash then loses or invents no reply."""
+        from bot import outbox
+
+        outbox.ensure(self.app.db)
+        self.app.outbox = messenger
 
     def bot_commands(self, lang: str) -> list[tuple[str, str]]:
         """The command menu in one language."""

@@ -193,11 +193,15 @@ class StepUp:
         if ok:
             user.pin_failures = 0
             return PinResult(PinCheck.ok, self.max_attempts)
+        from bot import metrics
+
         user.pin_failures += 1
         if user.pin_failures >= self.max_attempts:
             user.pin_failures = 0
             user.stepup_locked_until = now + self.lockout
+            metrics.stepup_failed(locked=True)
             return PinResult(PinCheck.locked, 0, user.stepup_locked_until)
+        metrics.stepup_failed(locked=False)
         return PinResult(PinCheck.wrong, self.max_attempts - user.pin_failures)
 
     # --- TOTP -----------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -183,27 +184,55 @@ def chat(
     run_chat(world, user.lstrip("@"))
 
 
+WorkersOption = Annotated[int, typer.Option(
+    "--workers", min=0, help="Worker processes to start on this machine (PostgreSQL only; 0: the WORKERS setting, 1 by default).")]
+
+
 @app.command(cls=PlainCommand)
-def run(db: DbOption = None) -> None:
+def run(db: DbOption = None, workers: WorkersOption = 0) -> None:
     """Run the bot: on Telegram with a token, else a terminal chat.
 
     With TELEGRAM_BOT_TOKEN set it long-polls Telegram, or serves a webhook when WEBHOOK_URL is set
     (docs/operating.md). Without one it opens the terminal chat (see `finbot chat --help`) on the
-    configured database, the embedded SQLite file finbot.db by default.
+    configured database, the embedded SQLite file finbot.db by default. With --workers N (on
+    PostgreSQL) it starts N bot processes that share the work, and starts again any that dies.
 
     \b
     Examples:
       finbot run
       TELEGRAM_BOT_TOKEN=7123456789:AAH... finbot run
+      DATABASE_URL=postgresql://... REDIS_URL=redis://127.0.0.1:6379/0 finbot run --workers 3
 
-    Exit status: 0 done, 2 bad input (e.g. a --db that is not a database URL).
+    Exit status: 0 done, 2 bad input (e.g. a --db that is not a database URL, or --workers on SQLite).
     """
     settings = _settings(db)
+    n = workers or settings.workers
     if not settings.telegram_bot_token:
         typer.echo("No TELEGRAM_BOT_TOKEN set: starting the terminal chat on the embedded defaults "
                    f"({settings.database_url}).")
         chat(user="alice", db=db)
         return
+    if settings.log_json:
+        from bot.claims import worker_name
+        from bot.metrics import log_as_json
+
+        log_as_json(worker_name())
+    if n > 1 and os.environ.get("FINBOT_WORKER_SLOT") is None:
+        if settings.database_url.startswith("sqlite"):
+            typer.echo("--workers needs PostgreSQL (DATABASE_URL): SQLite is for one process.", err=True)
+            raise typer.Exit(2)
+        import logging
+
+        from adapters.cli.workers import supervise
+        from bot.db import migrate_all
+        from ledger import create_engine as make_db
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        first = make_db(settings.database_url)
+        migrate_all(first)  # once, before the workers start (they would otherwise race to migrate)
+        first.dispose()
+        env = {"DATABASE_URL": settings.database_url}
+        raise typer.Exit(supervise(n, env=env))
     from adapters.cli.wiring import build_rates
     from adapters.funding.factory import make_funding
     from adapters.telegram.app import run as run_telegram
@@ -213,6 +242,14 @@ def run(db: DbOption = None) -> None:
     db_engine = create_engine(settings.database_url)
     engine = build_engine(settings, messenger="telegram", funding=make_funding(settings),
                           broker=_broker(settings, db_engine, None), db=db_engine, rates=build_rates(settings))
+    if settings.metrics_port:
+        from prometheus_client import start_http_server
+
+        from bot import metrics
+
+        metrics.watch_database(db_engine)
+        start_http_server(settings.metrics_port + int(os.environ.get("FINBOT_WORKER_SLOT", "0") or 0),
+                          addr=settings.webhook_listen, registry=metrics.REGISTRY)
     run_telegram(settings, engine, tick_seconds=float(settings.schedule_tick_seconds))
 
 

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
+from sqlalchemy.exc import IntegrityError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -28,12 +29,15 @@ from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
 from adapters.telegram.convert import BotIdentity, to_event
-from adapters.telegram.flood import FloodLimiter, FloodLimits
+from adapters.telegram.flood import FloodLimits, flood_limiter
 from adapters.telegram.outbox import OutboxPolicy, describe, retry_in
 from adapters.telegram.render import render
 from adapters.telegram.store import SENT, OutboxRow, TelegramStore
 from adapters.web.app import WebContext, WebServer, build_app, mounted_routes, serves_web
+from bot import metrics
+from bot.claims import Leadership, try_lock, worker_name
 from bot.config import Settings
+from bot.crash import crash_point
 from bot.events import Event, Reply, ReplyKind
 
 log = logging.getLogger("finbot.telegram")
@@ -67,6 +71,15 @@ def webhook_secret(settings: Settings) -> str:
     return hashlib.sha256(b"finbot-webhook:" + settings.telegram_bot_token.encode()).hexdigest()[:48]
 
 
+def chat_key(update: Update) -> str:
+    """The chat an update belongs to (its updates are handled one at a time, in update order)."""
+    if update.effective_chat is not None:
+        return str(update.effective_chat.id)
+    if update.effective_user is not None:
+        return str(update.effective_user.id)
+    return f"update:{update.update_id}"
+
+
 def make_bot(settings: Settings, limits: FloodLimits | None = None, poll_timeout: float = 25) -> ExtBot[Any]:
     """A python-telegram-bot `ExtBot` aimed at TELEGRAM_API_BASE with finbot's flood control."""
     if not settings.telegram_bot_token:
@@ -77,7 +90,7 @@ def make_bot(settings: Settings, limits: FloodLimits | None = None, poll_timeout
         base_file_url=file_base_url(settings.telegram_api_base),
         request=HTTPXRequest(connection_pool_size=16, read_timeout=15, media_write_timeout=30),
         get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=poll_timeout + 10),
-        rate_limiter=FloodLimiter(limits),
+        rate_limiter=flood_limiter(settings, limits),
     )
 
 
@@ -98,8 +111,10 @@ class Transport:
         outbox: OutboxPolicy | None = None,
         min_poll_gap: float = 1.0,
         mounts: bool = True,
+        worker: str | None = None,
     ) -> None:
         self.settings = settings
+        self.worker = worker or worker_name()
         self.engine = engine
         self.poll_timeout = poll_timeout
         self.outbox = outbox or OutboxPolicy()
@@ -110,6 +125,7 @@ class Transport:
         self.bot = make_bot(settings, limits, poll_timeout)
         self._store = store
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="finbot-engine")
+        self._io = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="finbot-io")
         self._lock = asyncio.Lock()
         self.me = BotIdentity(0, "")
         self.handled = 0
@@ -118,12 +134,19 @@ class Transport:
         self._unrecorded: dict[int, list[Reply]] = {}
         self._chat_tasks: dict[str, asyncio.Task[None]] = {}
         self._jobs: set[asyncio.Future[None]] = set()
+        self._inbox_kick = asyncio.Event()
+        self.leader = Leadership(self.settings.database_url)
 
     @property
     def store(self) -> TelegramStore:
         """The transport's tables (opened on start, in the engine's thread)."""
         assert self._store is not None, "transport not started"
         return self._store
+
+    async def _io_call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run the transport's own database work (inbox, outbox) on its I/O threads, beside the engine's."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self._io, functools.partial(fn, *args, **kwargs))
 
     async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run blocking engine/database work on the one engine thread, in order."""
@@ -136,6 +159,10 @@ class Transport:
         """Connect, learn who the bot is, set the command menus, send what a crash left unsent."""
         if self._store is None:
             self._store = await self._call(TelegramStore, self.settings.database_url)
+        use_outbox = getattr(self.engine, "use_outbox", None)
+        if use_outbox is not None:  # the engine writes replies in its own transactions (bot/outbox.py)
+            await self._call(use_outbox, "telegram")
+        await self._call(self.store.release, self.worker)
         await self.bot.initialize()
         self.me = BotIdentity(self.bot.bot.id, self.bot.bot.username or "")
         await self.set_commands()
@@ -152,6 +179,8 @@ class Transport:
             await self.bot.shutdown()
         finally:
             self._pool.shutdown(wait=True)
+            self._io.shutdown(wait=True)
+            self.leader.close()
 
     async def set_commands(self) -> None:
         """The command menu in every language the engine speaks (English also as the default)."""
@@ -168,13 +197,55 @@ class Transport:
     # ------------------------------------------------------------------ the pipeline
 
     async def process(self, update: Update, *, advance: bool) -> None:
-        """Handle one update exactly once: engine, then replies queued with the update id, then sent
-        (waiting for the sending at most `OutboxPolicy.wait_seconds`: a slow chat goes on in the
-        background and does not hold up the next update)."""
+        """Take one update in and handle it here when it is its chat's turn: kept in the inbox first
+        (so any worker may handle it), then handled exactly once. Waits for its own handling (at most
+        `OutboxPolicy.wait_seconds` when another worker or an earlier update of the chat holds it)."""
+        uid = update.update_id
+        await self._io_call(self.store.take_in, [(uid, chat_key(update), json.dumps(update.to_dict()))],
+                         advance_to=uid + 1 if advance else None)
+        deadline = time.monotonic() + self.outbox.wait_seconds
+        while True:
+            claimed = await self._io_call(self.store.claim_updates, self.worker, update_id=uid, limit=1,
+                                       lease_seconds=self.outbox.lease_seconds)
+            if claimed:
+                await self._handle_claimed(update)
+                return
+            if await self._io_call(self.store.is_handled, uid) or time.monotonic() > deadline:
+                self._inbox_kick.set()
+                return
+            await asyncio.sleep(0.02)
+
+    async def handle_inbox(self, limit: int = 2) -> int:
+        """Handle updates waiting in the inbox whose chat's turn it is (taken with a lease); how many."""
+        claimed = await self._io_call(self.store.claim_updates, self.worker, limit=limit,
+                                   lease_seconds=self.outbox.lease_seconds)
+        for _uid, payload in claimed:
+            update = Update.de_json(json.loads(payload), self.bot)
+            await self._handle_claimed(update)
+        return len(claimed)
+
+    async def inbox_forever(self, stop: asyncio.Event) -> None:
+        """Handle what the inbox holds until `stop`: updates this worker took in, or any other did."""
+        while not stop.is_set():
+            try:
+                if await self.handle_inbox():
+                    continue
+            except Exception:
+                log.exception("inbox task failed; carrying on")
+            self._inbox_kick.clear()
+            waiter = asyncio.ensure_future(self._inbox_kick.wait())
+            stopper = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({waiter, stopper}, timeout=self.outbox.inbox_idle_seconds,
+                               return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            stopper.cancel()
+
+    async def _handle_claimed(self, update: Update) -> None:
+        """Handle one update this worker holds the lease of: engine, then replies queued with the update
+        id (a second worker that handled it meanwhile wins: nothing is queued twice), then sent."""
+        started = time.perf_counter()
         async with self._lock:
-            if await self._call(self.store.is_handled, update.update_id):
-                if advance:
-                    await self._call(self.store.advance, update.update_id + 1)
+            if await self._io_call(self.store.is_handled, update.update_id):
                 return
             replies = self._unrecorded.get(update.update_id)
             if replies is None:
@@ -182,15 +253,30 @@ class Transport:
                 replies = await self._handle(event) if event is not None else []
                 self._unrecorded[update.update_id] = replies
             cq = update.callback_query
-            if cq is not None and not any(
+            queued = bool(getattr(self.engine, "queues_replies", False))
+            if cq is not None and not queued and not any(
                 r.kind is ReplyKind.answer_press and r.press_id == cq.id for r in replies
             ):
                 chat_id = str(cq.message.chat.id) if cq.message else str(cq.from_user.id)
                 replies.append(Reply(ReplyKind.answer_press, chat_id, press_id=cq.id))
-            await self._call(self.store.record, update.update_id, replies, advance=advance)
-            del self._unrecorded[update.update_id]
+            crash_point("before_update_recorded")
+            try:
+                await self._io_call(self.store.record, update.update_id, replies)
+            except IntegrityError:
+                log.warning("update %s was handled by another worker meanwhile", update.update_id)
+                replies = []
+            finally:
+                self._unrecorded.pop(update.update_id, None)
             self.handled += 1
-        await self._send_soon({r.chat_id for r in replies})
+            metrics.updates_handled(time.perf_counter() - started)
+        self._inbox_kick.set()
+        chats = {r.chat_id for r in replies}
+        if queued:  # the engine queued its replies itself: deliver in the update's chat now, the others soon
+            chats.add(chat_key(update))
+            job = asyncio.ensure_future(self.kick())
+            self._jobs.add(job)
+            job.add_done_callback(self._jobs.discard)
+        await self._send_soon(chats)
 
     async def _handle(self, event: Event) -> list[Reply]:
         """The engine's replies; a failing engine is retried (it is idempotent), then the event logged."""
@@ -206,13 +292,22 @@ class Transport:
         """Run the engine's due work and send what it produced."""
         async with self._lock:
             try:
-                replies = list(await self._call(self.engine.tick))
+                replies = list(await self._call(self._tick_once))
             except Exception:
                 log.exception("engine tick failed")
                 return
             if replies:
-                await self._call(self.store.record, None, replies, source="tick")
+                await self._io_call(self.store.record, None, replies, source="tick")
+        if getattr(self.engine, "queues_replies", False):
+            await self.kick()
         await self._send_soon({r.chat_id for r in replies})
+
+    def _tick_once(self) -> list[Reply]:
+        """The engine's tick, run by one worker at a time (the others skip this round)."""
+        with try_lock(self.store.db, "finbot:tick") as mine:
+            if not mine:
+                return []
+            return list(self.engine.tick())
 
     # ------------------------------------------------------------------ the outbox
 
@@ -237,7 +332,7 @@ class Transport:
     async def kick(self) -> None:
         """Start delivery in every chat with a reply due (without waiting); never raises."""
         try:
-            chats = await self._call(self.store.due_chats, time.time())
+            chats = await self._io_call(self.store.due_chats, time.time())
         except Exception:
             log.exception("cannot read the outbox; trying again in %.1f s", self.outbox.idle_seconds)
             return
@@ -271,13 +366,17 @@ class Transport:
                       exc_info=exc)
 
     async def _deliver_chat(self, chat: str) -> None:
-        """Send one chat's queue in order until its end or a head that must wait for a retry."""
-        for row in await self._call(self.store.queue, chat):
+        """Send one chat's queue in order until its end or a head that must wait (a retry, or another
+        worker's lease): each reply is claimed first, so no two workers send the same one."""
+        while True:
+            rows = await self._io_call(self.store.claim, self.worker, chat=chat, limit=1,
+                                    lease_seconds=self.outbox.lease_seconds)
+            if not rows:
+                return
+            row = rows[0]
             if row.reply is None:
                 await self._give_up(row, row.problem or "unreadable", row.attempts)
                 continue
-            if row.next_at > time.time():
-                return  # its turn comes at next_at; nothing after it may overtake it
             if not await self._deliver(row):
                 return
 
@@ -301,10 +400,12 @@ class Transport:
                 log.warning("reply %s to chat %s not sent (try %d of %d), again in %.1f s: %s",
                             reply.kind.value, reply.chat_id, attempts, self.outbox.max_attempts,
                             wait, describe(exc))
-                await self._call(self.store.retry_later, row.id, attempts, time.time() + wait,
+                await self._io_call(self.store.retry_later, row.id, attempts, time.time() + wait,
                                  describe(exc))
                 return False
-            await self._call(self.store.mark, row.id, SENT, message_id)
+            crash_point("before_outbox_mark")
+            await self._io_call(self.store.mark, row.id, SENT, message_id)
+            metrics.reply_sent(reply.kind.value)
             if reply.ref and message_id and reply.kind is ReplyKind.message:
                 try:
                     await self._call(self.engine.message_sent, reply.ref, reply.chat_id, message_id)
@@ -319,14 +420,15 @@ class Transport:
         kind = row.reply.kind.value if row.reply is not None else "?"
         log.error("reply %s (outbox row %d, %s) to chat %s is a dead letter after %d tries: %s",
                   kind, row.id, row.source, row.chat_id, attempts, error)
-        await self._call(self.store.dead_letter, row, error, attempts)
+        await self._io_call(self.store.dead_letter, row, error, attempts)
+        metrics.dead_letter()
 
     async def outbox_forever(self, stop: asyncio.Event) -> None:
         """Retry due replies in the background until `stop`; logs and survives every exception."""
         while not stop.is_set():
             try:
                 await self.kick()
-                due = await self._call(self.store.next_due, time.time())
+                due = await self._io_call(self.store.next_due, time.time())
                 pause = self.outbox.idle_seconds
                 if due is not None:
                     pause = min(pause, max(0.02, due - time.time()))
@@ -339,13 +441,31 @@ class Transport:
     # ------------------------------------------------------------------ receiving
 
     async def poll(self, stop: asyncio.Event) -> None:
-        """Long polling from the stored offset until `stop`; the offset moves only after handling."""
-        await self.bot.delete_webhook(drop_pending_updates=False)
-        offset = await self._call(self.store.offset)
+        """Long polling from the stored offset until `stop`, by one worker only (the one holding the poller
+        lock; the others wait to take over). Each batch is kept in the inbox and the offset moved past it in
+        one transaction; every worker then handles the inbox (`inbox_forever`)."""
+        announced = False
+        polling = False
         failures = 0
-        if self.on_ready is not None:
-            self.on_ready(self)
         while not stop.is_set():
+            if not await self._io_call(self.leader.acquire):
+                polling = False
+                if not announced and self.on_ready is not None:
+                    self.on_ready(self)
+                    announced = True
+                if await _sleep_or_stop(stop, self.outbox.leader_retry_seconds):
+                    break
+                continue
+            if not polling:
+                await self.bot.delete_webhook(drop_pending_updates=False)
+                offset = await self._io_call(self.store.offset)
+                polling = True
+                log.info("worker %s is polling Telegram from offset %d", self.worker, offset)
+                if not announced and self.on_ready is not None:
+                    self.on_ready(self)
+                    announced = True
+            if await self._wait_for_room(stop):
+                return
             asked = time.monotonic()
             fetch = asyncio.ensure_future(self.bot.get_updates(
                 offset=offset, timeout=int(self.poll_timeout), allowed_updates=ALLOWED_UPDATES))
@@ -370,14 +490,30 @@ class Transport:
                 if idle > 0 and await _sleep_or_stop(stop, idle):
                     break
                 continue
-            for upd in updates:
-                try:
-                    await self.process(upd, advance=True)
-                except Exception:
-                    log.exception("update %s not handled; fetching it again", upd.update_id)
-                    await _sleep_or_stop(stop, 1.0)
-                    break
-                offset = upd.update_id + 1
+            try:
+                await self._io_call(self.store.take_in,
+                                 [(u.update_id, chat_key(u), json.dumps(u.to_dict())) for u in updates],
+                                 advance_to=updates[-1].update_id + 1)
+            except Exception:
+                log.exception("updates %s..%s not kept; fetching them again", updates[0].update_id,
+                              updates[-1].update_id)
+                await _sleep_or_stop(stop, 1.0)
+                continue
+            offset = updates[-1].update_id + 1
+            self._inbox_kick.set()
+
+    async def _wait_for_room(self, stop: asyncio.Event) -> bool:
+        """Before fetching more: wait until at most `max_inbox` updates wait in the inbox (0: the batch taken is
+        handled, so the offset Telegram sees moves only past handled updates) and this worker's own sending
+        has had `wait_seconds`; True if `stop` came meanwhile."""
+        while (await self._io_call(self.store.inbox_depth)) > self.outbox.max_inbox or (
+                self.outbox.max_inbox == 0 and self._lock.locked()):
+            if await _sleep_or_stop(stop, 0.01):
+                return True
+        running = [j for j in self._jobs if not j.done()]
+        if running and self.outbox.max_inbox == 0:
+            await asyncio.wait(running, timeout=self.outbox.wait_seconds)
+        return stop.is_set()
 
     def web_app(self, routes: Sequence[BaseRoute] = ()) -> Starlette:
         """The one web app of this bot process: the webhook (when WEBHOOK_URL is set), `/healthz`, then
@@ -457,16 +593,19 @@ class Transport:
                 ctx = WebContext(self.settings, db=getattr(self.engine, "db", None), engine=self.engine,
                                  run=self.run_work, extra={"messenger": "telegram", "transport": self})
                 server = WebServer(self.web_app(mounted_routes(ctx) if self.mounts else ()),
-                                   self.settings.webhook_listen, self.settings.webhook_port)
+                                   self.settings.webhook_listen, self.settings.webhook_port,
+                                   reuse_port=self.settings.workers > 1)
                 web = asyncio.ensure_future(self.serve_web(stop, server))
             receive = self.serve_webhook if self.settings.webhook_url else self.poll
             ticking = asyncio.ensure_future(self.tick_forever(stop))
             delivering = asyncio.ensure_future(self.outbox_forever(stop))
+            handling = asyncio.ensure_future(self.inbox_forever(stop))
             try:
                 await receive(stop)
             finally:
                 stop.set()
-                await asyncio.gather(ticking, delivering, *([web] if web else []), return_exceptions=True)
+                await asyncio.gather(ticking, delivering, handling, *([web] if web else []),
+                                     return_exceptions=True)
         finally:
             await self.close()
 

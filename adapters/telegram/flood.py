@@ -99,6 +99,15 @@ class FloodLimiter(BaseRateLimiter[int]):
             wait = max(wait, self._chat_bucket(chat_id).reserve())
         return wait
 
+    async def reserve(self, endpoint: str, chat_id: object) -> float:
+        """The seconds to wait before sending (this process's buckets; the Redis limiter shares them)."""
+        return self.delay_for(endpoint, chat_id)
+
+    def is_group(self, chat_id: object) -> bool:
+        """Whether a chat id is a group's (negative, or an @channel name)."""
+        key = self._key(chat_id)
+        return isinstance(key, str) or key < 0
+
     @staticmethod
     def _key(chat_id: object) -> int | str:
         try:
@@ -132,7 +141,7 @@ class FloodLimiter(BaseRateLimiter[int]):
         max_retries = self.limits.max_retries if rate_limit_args is None else rate_limit_args
         chat_id = data.get("chat_id")
         key = self._key(chat_id) if chat_id is not None else None
-        wait = self.delay_for(endpoint, chat_id)
+        wait = await self.reserve(endpoint, chat_id)
         if wait > 0:
             await asyncio.sleep(wait)
         attempt = 0
@@ -169,3 +178,85 @@ def retry_seconds(exc: RetryAfter) -> float:
         return value.total_seconds()
     raw = exc.retry_after
     return raw.total_seconds() if isinstance(raw, timedelta) else float(raw)
+
+
+#: Reserve one token in each bucket named by KEYS (ARGV: rate per second and burst, per key) on Redis' own
+#: clock; the seconds until the last of them is really there ("0" when now). Tokens may go negative: that is
+#: the queue of reservations, first come first served, shared by every worker.
+TOKEN_BUCKET_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local wait = 0
+for i, key in ipairs(KEYS) do
+  local rate = tonumber(ARGV[2 * i - 1])
+  local burst = tonumber(ARGV[2 * i])
+  local v = redis.call('HMGET', key, 'tokens', 'stamp')
+  local tokens = tonumber(v[1]) or burst
+  local stamp = tonumber(v[2]) or now
+  tokens = math.min(burst, tokens + (now - stamp) * rate) - 1
+  redis.call('HSET', key, 'tokens', string.format('%.6f', tokens), 'stamp', string.format('%.6f', now))
+  redis.call('PEXPIRE', key, math.ceil((burst - tokens) / rate * 1000) + 1000)
+  if tokens < 0 and -tokens / rate > wait then wait = -tokens / rate end
+end
+return string.format('%.6f', wait)
+"""
+
+
+class RedisFloodLimiter(FloodLimiter):
+    """The same limits, shared by every worker of one bot through token buckets in Redis (one Lua script a
+    request, atomic); when Redis cannot be reached a request falls back to this process's own buckets."""
+
+    def __init__(self, redis_url: str, bot_key: str, limits: FloodLimits | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(limits, clock)
+        import redis.asyncio as aioredis
+
+        self.redis = aioredis.from_url(redis_url)
+        self.prefix = f"finbot:flood:{bot_key}"
+        self._script = self.redis.register_script(TOKEN_BUCKET_LUA)
+        self.fallbacks = 0
+
+    async def shutdown(self) -> None:
+        """Close the Redis connections."""
+        await self.redis.aclose()
+
+    def buckets(self, endpoint: str, chat_id: object) -> list[tuple[str, float, float]]:
+        """The buckets (key, rate per second, burst) a request takes a token from."""
+        lim = self.limits
+        out = [(f"{self.prefix}:global", lim.global_per_second, lim.global_burst)]
+        if endpoint in SENDING and chat_id is not None:
+            if self.is_group(chat_id):
+                out.append((f"{self.prefix}:chat:{chat_id}", lim.group_per_minute / 60.0, lim.group_burst))
+            else:
+                out.append((f"{self.prefix}:chat:{chat_id}", lim.chat_per_second, lim.chat_burst))
+        return [(k, r, b) for k, r, b in out if r != float("inf")]
+
+    async def reserve(self, endpoint: str, chat_id: object) -> float:
+        """Take the tokens in Redis; this process's buckets when Redis fails."""
+        if endpoint in UNLIMITED:
+            return 0.0
+        buckets = self.buckets(endpoint, chat_id)
+        if not buckets:
+            return 0.0
+        args: list[float] = []
+        for _, rate, burst in buckets:
+            args += [rate, max(1.0, burst)]
+        try:
+            raw = await self._script(keys=[k for k, _, _ in buckets], args=args)
+        except Exception as exc:  # redis down or unreachable: limits still hold per process
+            self.fallbacks += 1
+            if self.fallbacks == 1 or self.fallbacks % 100 == 0:
+                log.warning("flood limits: Redis failed (%s); using this process's own buckets", exc)
+            return self.delay_for(endpoint, chat_id)
+        return float(raw.decode() if isinstance(raw, bytes) else raw)
+
+
+def flood_limiter(settings: Any, limits: FloodLimits | None = None) -> FloodLimiter:
+    """The limiter for a bot: shared through Redis when REDIS_URL is set, else this process's own."""
+    url = getattr(settings, "redis_url", "")
+    if not url:
+        return FloodLimiter(limits)
+    import hashlib
+
+    bot_key = hashlib.sha256(str(settings.telegram_bot_token).encode()).hexdigest()[:12]
+    return RedisFloodLimiter(url, bot_key, limits)

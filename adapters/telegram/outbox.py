@@ -16,7 +16,12 @@ class OutboxPolicy:
     The defaults try a reply 10 times over about 8.5 minutes (1 s, 2 s, 4 s ... capped at 5 min);
     tests pass shorter ones. `idle_seconds` is how often the background task looks for due retries;
     `wait_seconds` how long handling an update waits for its replies to be sent before it takes
-    the next update (a slow chat's sending then goes on in the background).
+    the next update (a slow chat's sending then goes on in the background). With several workers:
+    `lease_seconds` is how long a claimed reply or update stays another worker's (a worker killed while
+    holding one lets it go after that, or at once when it starts again under its name);
+    `inbox_idle_seconds` how often a worker looks for updates others took in; `leader_retry_seconds` how
+    often a worker that does not poll tries to take over polling; `max_inbox` how many received updates
+    may wait before the poller stops fetching more.
     """
 
     max_attempts: int = 10
@@ -24,6 +29,10 @@ class OutboxPolicy:
     backoff_cap: float = 300.0
     idle_seconds: float = 1.0
     wait_seconds: float = 1.0
+    lease_seconds: float = 60.0
+    inbox_idle_seconds: float = 0.2
+    leader_retry_seconds: float = 2.0
+    max_inbox: int = 0
 
     def backoff(self, attempts: int) -> float:
         """Seconds to wait after the `attempts`-th failed try."""

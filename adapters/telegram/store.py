@@ -1,12 +1,11 @@
-"""The transport's own tables: polling offset, handled update ids and the outbox of replies still to send."""
+"""The transport's own tables: polling offset, received updates (the inbox any worker takes from), handled ids;
+the replies go to the shared outbox (bot/outbox.py)."""
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -21,16 +20,19 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    exists,
     func,
     insert,
     select,
     update,
 )
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
-from bot import deadletters
-from bot.events import Attachment, Button, Reply, ReplyKind
+from bot import deadletters, outbox
+from bot.events import Reply
 
 log = logging.getLogger("finbot.telegram")
 
@@ -62,25 +64,29 @@ tg_outbox = Table(
     Column("last_error", Text),
 )
 
-PENDING, SENT, FAILED = "pending", "sent", "failed"
+tg_inbox = Table(
+    "tg_inbox", metadata,
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("chat_id", String(64), nullable=False, index=True),
+    Column("payload", Text, nullable=False),
+    Column("lease_until", Float, nullable=False, server_default="0"),
+    Column("claimed_by", String(96)),
+    Column("received_at", Float, nullable=False),
+)
+
+PENDING, SENT, FAILED = outbox.PENDING, outbox.SENT, outbox.FAILED
+MOVED = "moved"  # a tg_outbox row of an earlier release, now in outbox_messages
 
 #: Columns added to tg_outbox after its first release, with the DDL type that adds each one.
 _ADDED_COLUMNS = {"chat_id": "VARCHAR(64)", "attempts": "INTEGER NOT NULL DEFAULT 0",
                   "next_at": "FLOAT NOT NULL DEFAULT 0", "last_error": "TEXT"}
 
 
-@dataclass(frozen=True)
-class OutboxRow:
-    """One queued reply as stored: `reply` is None when its payload no longer reads (`problem` says why)."""
-
-    id: int
-    source: str
-    chat_id: str
-    payload: str
-    reply: Reply | None
-    problem: str | None
-    attempts: int
-    next_at: float
+#: One queued reply as stored (bot/outbox.py): `reply` is None when its payload no longer reads.
+OutboxRow = outbox.Queued
+encode_reply = outbox.encode_reply
+decode_reply = outbox.decode_reply
+MESSENGER = "telegram"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -90,40 +96,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
-
-
-def encode_reply(reply: Reply) -> str:
-    """A reply as JSON text (attachments in base64) for the outbox."""
-    def attachment(a: Attachment | None) -> dict[str, str] | None:
-        if a is None:
-            return None
-        return {"filename": a.filename, "mime": a.mime, "content": base64.b64encode(a.content).decode()}
-
-    return json.dumps({
-        "kind": reply.kind.value, "chat_id": reply.chat_id, "text": reply.text,
-        "buttons": [[[b.label, b.data, b.start_payload, b.url] for b in row] for row in reply.buttons],
-        "photo": attachment(reply.photo), "document": attachment(reply.document),
-        "ref": reply.ref, "target_message_id": reply.target_message_id, "press_id": reply.press_id,
-        "alert": reply.alert, "meta": reply.meta,
-    }, ensure_ascii=False)
-
-
-def decode_reply(text: str) -> Reply:
-    """The reply `encode_reply` stored."""
-    d: dict[str, Any] = json.loads(text)
-
-    def attachment(a: dict[str, str] | None) -> Attachment | None:
-        if a is None:
-            return None
-        return Attachment(a["filename"], base64.b64decode(a["content"]), a["mime"])
-
-    return Reply(
-        kind=ReplyKind(d["kind"]), chat_id=d["chat_id"], text=d["text"],
-        buttons=tuple(tuple(Button(*b) for b in row) for row in d["buttons"]),
-        photo=attachment(d["photo"]), document=attachment(d["document"]), ref=d["ref"],
-        target_message_id=d["target_message_id"], press_id=d["press_id"], alert=d["alert"],
-        meta=dict(d["meta"]),
-    )
 
 
 class TelegramStore:
@@ -140,6 +112,8 @@ class TelegramStore:
         self._add_missing_columns()
         deadletters.ensure(self.db)
         self._fill_chat_ids()
+        outbox.ensure(self.db)
+        self._move_legacy_outbox()
 
     def _add_missing_columns(self) -> None:
         """Bring a tg_outbox from an earlier release up to the columns this one reads."""
@@ -164,6 +138,20 @@ class TelegramStore:
                     chat = f"row:{r.id}"
                 conn.execute(update(tg_outbox).where(tg_outbox.c.id == r.id).values(chat_id=chat))
 
+    def _move_legacy_outbox(self) -> None:
+        """Replies an earlier release queued in tg_outbox move, as stored, to the shared outbox (bot/outbox.py)."""
+        with self.db.begin() as conn:
+            rows = conn.execute(select(tg_outbox.c.id, tg_outbox.c.source, tg_outbox.c.reply, tg_outbox.c.chat_id,
+                                       tg_outbox.c.created_at)
+                                .where(tg_outbox.c.status == PENDING).order_by(tg_outbox.c.id)).all()
+            if not rows:
+                return
+            outbox.enqueue_raw(conn, MESSENGER, [
+                (str(r.chat_id or f"row:{r.id}"), str(r.source),
+                 r.reply if isinstance(r.reply, str) else str(r.reply), float(r.created_at or 0.0)) for r in rows])
+            conn.execute(update(tg_outbox).where(tg_outbox.c.id.in_([r.id for r in rows])).values(status=MOVED))
+        log.info("tg_outbox: %d queued replies moved to outbox_messages", len(rows))
+
     def offset(self) -> int:
         """The next update id to ask getUpdates for (0 before the first)."""
         with self.db.connect() as conn:
@@ -180,16 +168,13 @@ class TelegramStore:
 
     def record(self, update_id: int | None, replies: list[Reply], *, advance: bool = False,
                source: str | None = None) -> None:
-        """In one transaction: the update handled, its replies queued, the offset moved past it."""
+        """In one transaction: the update handled (and out of the inbox), its replies queued, the offset moved."""
         now = time.time()
         with self.db.begin() as conn:
             if update_id is not None:
                 conn.execute(insert(tg_handled).values(update_id=update_id, handled_at=now))
-            if replies:
-                conn.execute(insert(tg_outbox), [
-                    {"source": source or f"update:{update_id}", "reply": encode_reply(r),
-                     "status": PENDING, "created_at": now, "chat_id": str(r.chat_id),
-                     "attempts": 0, "next_at": 0.0} for r in replies])
+                conn.execute(delete(tg_inbox).where(tg_inbox.c.update_id == update_id))
+            outbox.enqueue(conn, MESSENGER, replies, source or f"update:{update_id}", now)
             if advance and update_id is not None:
                 self._advance(conn, update_id + 1)
 
@@ -206,58 +191,112 @@ class TelegramStore:
         elif int(current) < offset:
             conn.execute(update(tg_state).where(tg_state.c.key == "offset").values(value=str(offset)))
 
+    # ------------------------------------------------------------------ the inbox (updates any worker may handle)
+
+    def take_in(self, updates: list[tuple[int, str, str]], *, advance_to: int | None = None) -> int:
+        """Keep received updates (update id, chat key, the update's JSON) for any worker to handle, skipping
+        those kept or handled already, and move the polling offset, in one transaction; how many were new."""
+        now = time.time()
+        new = 0
+        with self.db.begin() as conn:
+            ids = [u for u, _, _ in updates]
+            seen = set()
+            if ids:
+                seen = {int(i) for i in conn.execute(select(tg_handled.c.update_id)
+                                                     .where(tg_handled.c.update_id.in_(ids))).scalars()}
+                seen |= {int(i) for i in conn.execute(select(tg_inbox.c.update_id)
+                                                      .where(tg_inbox.c.update_id.in_(ids))).scalars()}
+            for update_id, chat, payload in updates:
+                if update_id in seen:
+                    continue
+                seen.add(update_id)
+                ins = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(tg_inbox)
+                moved = conn.execute(ins.values(update_id=update_id, chat_id=chat, payload=payload,
+                                                lease_until=0.0, received_at=now)
+                                     .on_conflict_do_nothing(index_elements=["update_id"])).rowcount
+                new += int(moved == 1)
+            if advance_to is not None:
+                self._advance(conn, advance_to)
+        return new
+
+    def claim_updates(self, worker: str, *, limit: int = 8, lease_seconds: float = 60.0,
+                      update_id: int | None = None) -> list[tuple[int, str]]:
+        """Updates to handle, leased to `worker`: the oldest unhandled update of each chat (a chat's updates are
+        handled in update order, by one worker at a time), locked with SKIP LOCKED on PostgreSQL."""
+        now = time.time()
+        i = tg_inbox
+        earlier = tg_inbox.alias("earlier")
+        q = (select(i.c.update_id).where(
+            i.c.lease_until <= now,
+            ~exists().where(earlier.c.chat_id == i.c.chat_id, earlier.c.update_id < i.c.update_id))
+            .order_by(i.c.update_id).limit(limit))
+        if update_id is not None:
+            q = q.where(i.c.update_id == update_id)
+        with self.db.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")  # a lease is soft state
+                q = q.with_for_update(skip_locked=True, of=tg_inbox)
+            ids = [int(x) for x in conn.execute(q).scalars()]
+            if not ids:
+                return []
+            until = now + lease_seconds
+            conn.execute(update(i).where(i.c.update_id.in_(ids), i.c.lease_until <= now)
+                         .values(lease_until=until, claimed_by=worker[:96]))
+            rows = conn.execute(select(i.c.update_id, i.c.payload).where(
+                i.c.update_id.in_(ids), i.c.claimed_by == worker[:96], i.c.lease_until == until)
+                .order_by(i.c.update_id)).all()
+        return [(int(r.update_id), str(r.payload)) for r in rows]
+
+    def unlease_update(self, update_id: int) -> None:
+        """Give an update back to the inbox (its handling failed here; another try may succeed)."""
+        with self.db.begin() as conn:
+            conn.execute(update(tg_inbox).where(tg_inbox.c.update_id == update_id).values(lease_until=0.0))
+
+    def inbox_depth(self) -> int:
+        """How many received updates wait to be handled."""
+        with self.db.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(tg_inbox)).scalar() or 0)
+
+    def release(self, worker: str) -> None:
+        """Give up every lease `worker` holds, in the inbox and the outbox (a worker restarting under its name)."""
+        with self.db.begin() as conn:
+            conn.execute(update(tg_inbox).where(tg_inbox.c.claimed_by == worker[:96]).values(lease_until=0.0))
+        outbox.release(self.db, worker)
+
+    # ------------------------------------------------------------------ the outbox (bot/outbox.py)
+
     def queue(self, chat_id: str | None = None) -> list[OutboxRow]:
         """Replies not yet sent nor given up (of one chat, or all), oldest first; one whose payload
         does not read is returned with `reply=None` and the reason, never raised."""
-        query = (select(tg_outbox.c.id, tg_outbox.c.source, tg_outbox.c.reply, tg_outbox.c.chat_id,
-                        tg_outbox.c.attempts, tg_outbox.c.next_at)
-                 .where(tg_outbox.c.status == PENDING).order_by(tg_outbox.c.id))
-        if chat_id is not None:
-            query = query.where(tg_outbox.c.chat_id == chat_id)
-        with self.db.connect() as conn:
-            rows = conn.execute(query).all()
-        out = []
-        for r in rows:
-            payload = r.reply if isinstance(r.reply, str) else str(r.reply)
-            reply: Reply | None = None
-            problem: str | None = None
-            try:
-                reply = decode_reply(payload)
-            except Exception as exc:  # a row from another release, or damaged: never fatal
-                problem = f"payload does not read: {type(exc).__name__}: {exc}"
-            chat = r.chat_id or (reply.chat_id if reply is not None else f"row:{r.id}")
-            out.append(OutboxRow(int(r.id), str(r.source), str(chat), payload, reply, problem,
-                                 int(r.attempts or 0), float(r.next_at or 0.0)))
-        return out
+        return outbox.queue(self.db, MESSENGER, chat_id)
 
     def pending(self) -> list[tuple[int, Reply]]:
         """Replies not yet sent whose payload reads, oldest first."""
         return [(row.id, row.reply) for row in self.queue() if row.reply is not None]
 
+    def claim(self, worker: str, *, chat: str | None = None, limit: int = 1,
+              lease_seconds: float = 60.0) -> list[OutboxRow]:
+        """The oldest due reply of `chat` (or of each chat), leased to `worker` (bot/outbox.py's claim)."""
+        return outbox.claim(self.db, MESSENGER, worker, limit=limit, lease_seconds=lease_seconds, chat=chat)
+
     def mark(self, row_id: int, status: str, message_id: str | None = None) -> None:
         """Record what became of one queued reply (sent with its message id, or failed)."""
+        if status == SENT:
+            outbox.mark_sent(self.db, row_id, message_id)
+            return
         with self.db.begin() as conn:
-            conn.execute(update(tg_outbox).where(tg_outbox.c.id == row_id)
-                         .values(status=status, message_id=message_id))
+            conn.execute(update(outbox.messages).where(outbox.messages.c.id == row_id)
+                         .values(status=status, message_id=message_id, lease_until=0.0))
 
     def retry_later(self, row_id: int, attempts: int, next_at: float, error: str) -> None:
         """A reply that failed in a way worth retrying: count the try, and when to try again."""
-        with self.db.begin() as conn:
-            conn.execute(update(tg_outbox).where(tg_outbox.c.id == row_id)
-                         .values(attempts=attempts, next_at=next_at, last_error=error[:500]))
+        outbox.retry_later(self.db, row_id, attempts, next_at, error)
 
     def dead_letter(self, row: OutboxRow, error: str, attempts: int) -> None:
         """Give up on a reply: out of the queue and into the dead letters, in one transaction."""
         reply = row.reply
-        with self.db.begin() as conn:
-            conn.execute(update(tg_outbox).where(tg_outbox.c.id == row.id)
-                         .values(status=FAILED, attempts=attempts, last_error=error[:500]))
-            deadletters.add(
-                conn, messenger="telegram", source=row.source, outbox_id=row.id,
-                chat_id=reply.chat_id if reply is not None else (row.chat_id or None),
-                kind=reply.kind.value if reply is not None else None,
-                summary=_summary(reply) if reply is not None else row.payload[:deadletters.SUMMARY_LIMIT],
-                payload=row.payload, error=error, attempts=attempts)
+        summary = _summary(reply) if reply is not None else row.payload[:deadletters.SUMMARY_LIMIT]
+        outbox.give_up(self.db, row, error, attempts, summary)
 
     def dead_letters(self, limit: int = 100) -> list[deadletters.DeadLetter]:
         """The newest dead letters first (for tests and the operator)."""
@@ -266,31 +305,22 @@ class TelegramStore:
 
     def counts(self) -> dict[str, int]:
         """Outbox rows by status (for tests and the operator)."""
-        with self.db.connect() as conn:
-            rows = conn.execute(select(tg_outbox.c.status, func.count()).group_by(tg_outbox.c.status)).all()
-        return {str(s): int(n) for s, n in rows}
+        return outbox.counts(self.db, MESSENGER)
 
     def prune(self, keep_seconds: float = 7 * 86400) -> None:
         """Forget handled ids and finished outbox rows older than `keep_seconds`."""
         cutoff = time.time() - keep_seconds
         with self.db.begin() as conn:
             conn.execute(delete(tg_handled).where(tg_handled.c.handled_at < cutoff))
-            conn.execute(delete(tg_outbox).where(tg_outbox.c.status != PENDING,
-                                                 tg_outbox.c.created_at < cutoff))
+        outbox.prune(self.db, cutoff)
 
     def due_chats(self, now: float) -> list[str]:
         """The chats with a queued reply that may be tried now."""
-        with self.db.connect() as conn:
-            return [str(c) for c in conn.execute(
-                select(tg_outbox.c.chat_id).distinct()
-                .where(tg_outbox.c.status == PENDING, tg_outbox.c.next_at <= now)).scalars()]
+        return outbox.due_chats(self.db, MESSENGER, now)
 
     def next_due(self, after: float = 0.0) -> float | None:
         """When the earliest queued reply waiting past `after` may be tried again (epoch seconds)."""
-        with self.db.connect() as conn:
-            value = conn.execute(select(func.min(tg_outbox.c.next_at)).where(
-                tg_outbox.c.status == PENDING, tg_outbox.c.next_at > after)).scalar()
-        return None if value is None else float(value)
+        return outbox.next_due(self.db, MESSENGER, after)
 
     def close(self) -> None:
         """Release the database connections."""

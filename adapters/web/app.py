@@ -43,6 +43,7 @@ Runner = Callable[[Work[Any]], Awaitable[Any]]
 #: function(WebContext) -> Sequence[BaseRoute]. One line a module.
 MOUNTS: list[str] = [
     "adapters.funding.webhook:routes",  # ops: the funding provider's settlement webhook (FUNDING=bank)
+    "adapters.web.metrics:routes",  # workers: this worker's /metrics
 ]
 
 
@@ -117,11 +118,14 @@ class _Server(uvicorn.Server):
         return None
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket (port 0: a free one; its number is `sock.getsockname()[1]`)."""
+def bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    """A listening TCP socket (port 0: a free one; its number is `sock.getsockname()[1]`). With `reuse_port`,
+    several worker processes listen on one port and the kernel spreads the connections over them."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     sock.listen(128)
     sock.set_inheritable(True)
@@ -131,9 +135,9 @@ def bind(host: str, port: int) -> socket.socket:
 class WebServer:
     """One uvicorn server for one app on one socket: `serve` in a running loop, or `start_thread`."""
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, *, reuse_port: bool = False) -> None:
         self.app = app
-        self.sock = bind(host, port)
+        self.sock = bind(host, port, reuse_port=reuse_port)
         self.port = int(self.sock.getsockname()[1])
         self.host = host
         config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot import commands
+from bot import commands, uow
 from bot.actions import AWAITING, digest
 from bot.app import App
 from bot.bus import Bus
@@ -230,7 +230,10 @@ def expire_due(app: App, now: datetime) -> list[Reply]:
     """Expire every card past its time and close it (the tick)."""
     out: list[Reply] = []
     with Session(app.db, expire_on_commit=False) as s:
-        rows = s.exec(select(Action).where(col(Action.status).in_(AWAITING), col(Action.expires_at) <= now)).all()
+        due = select(Action).where(col(Action.status).in_(AWAITING), col(Action.expires_at) <= now)
+        if app.db.dialect.name == "postgresql":  # each card is expired by one worker: the others skip it
+            due = due.with_for_update(skip_locked=True)
+        rows = s.exec(due).all()
         for a in rows:
             if (aware(a.expires_at) or now) > now:
                 continue
@@ -240,5 +243,6 @@ def expire_due(app: App, now: datetime) -> list[Reply]:
             user = s.get(User, a.initiator_id)
             lang = user.lang if user else "en"
             out += replies.edit_or_send(s, f"card:{a.id}", None, t(lang, "Expired: nothing was done."))
+        out = uow.queue(app, s, out, "tick:expire")
         s.commit()
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot import escrow as book
@@ -79,13 +80,19 @@ def due(app: App, now: datetime) -> list[Reply]:
         ripe = [(e.id or 0, e.sender_id, e.amount, e.currency, e.handle, e.transfer_id)
                for e in held if (aware(e.expires_at) or now) <= now]
         s.rollback()
+    pg = app.db.dialect.name == "postgresql"
     for eid, sender_id, amount, cur, handle, tid in ripe:
-        fate = book.give_back(app.ledger, tid)
-        crash_point("escrow_return_committed")
-        if fate not in (book.CLAIMED, book.RETURNED):
-            log.error("escrow return %s: the hold %s is %s", eid, tid, fate)
-            continue
         with Session(app.db, expire_on_commit=False) as s:
+            if pg:  # the row is this worker's until the commit: another sweeper skips it, a claim waits for it
+                mine = s.execute(sa.select(col(Escrow.id)).where(col(Escrow.id) == eid, col(Escrow.status) == book.HELD)
+                                 .with_for_update(skip_locked=True)).first()
+                if mine is None:
+                    continue
+            fate = book.give_back(app.ledger, tid)
+            crash_point("escrow_return_committed")
+            if fate not in (book.CLAIMED, book.RETURNED):
+                log.error("escrow return %s: the hold %s is %s", eid, tid, fate)
+                continue
             if not book.settle(s, eid, fate, now):
                 s.rollback()
                 continue  # the payee's claim wrote it
@@ -99,6 +106,7 @@ def due(app: App, now: datetime) -> list[Reply]:
                 out.append(Reply(ReplyKind.message, payee.private_chat_id,
                                      t(payee.lang, "{who} sent you {amount}. It is in your wallet now.",
                                        who=display(sender) if sender else "?", amount=money_text(amount, cur, payee.lang))))
+            out = uow.queue(app, s, out, f"tick:escrow:{eid}")
             s.commit()
     return out
 

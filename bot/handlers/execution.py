@@ -15,7 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot import commands
+from bot import commands, metrics, uow
 from bot.actions import attempt_id
 from bot.app import App
 from bot.bus import Bus
@@ -66,11 +66,12 @@ def record(app: App, action_id: str, payload: Payload, outcome: Outcome) -> list
         if moved != 1:
             s.rollback()
             return []
+        metrics.executed(outcome.code)
         a = s.get(Action, action_id)
         assert a is not None
         user = s.get(User, a.initiator_id)
         assert user is not None
-        out = after_record(app, s, a, user, payload, outcome, now)
+        out = uow.queue(app, s, after_record(app, s, a, user, payload, outcome, now), f"action:{action_id}")
         s.commit()
     return out
 

@@ -67,6 +67,6 @@ def test_dead_letters_are_kept_and_reported(db_url: str) -> None:
     assert later.attempts == 2 and later.next_at == 1e12 and store.next_due(1e9) == 1e12
     assert store.next_due(1e12) is None
     with store.db.connect() as conn:
-        assert conn.execute(sa.text("SELECT last_error FROM tg_outbox WHERE id = :i"),
+        assert conn.execute(sa.text("SELECT last_error FROM outbox_messages WHERE id = :i"),
                             {"i": good.id}).scalar() == "NetworkError: Bad Gateway"
     store.close()
