@@ -284,3 +284,7 @@ class AdminAct(SQLModel, table=True):
     target_id: int | None = Field(default=None, foreign_key="bot_users.id")
     command: str = Field(sa_column=Column(Text, nullable=False))  # the arguments as written
     result: str  # "ok", or "refused: <why>"
+
+
+from bot.passkey_tables import PasskeyCredential as PasskeyCredential  # noqa: E402  (the passkey tables)
+from bot.passkey_tables import PasskeyLink as PasskeyLink  # noqa: E402

@@ -1,0 +1,246 @@
+"""Passkeys without a browser (issue 16): enrolment by a one-time link, and step-up assertions bound to
+the card by their challenge; every refusal named (a software authenticator signs like a browser's)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+from webauthn.helpers import base64url_to_bytes
+
+from adapters.local.world import LocalWorld
+from bot import passkeys as pk
+from bot.models import Action, Challenge, PasskeyCredential, PasskeyLink, User
+from bot.stepup import PinCheck
+from tests.bot.test_engine import onboard
+from tests.tools.soft_authenticator import SoftAuthenticator
+
+ORIGIN = "https://finbot.example.com"
+RP = pk.RelyingParty("finbot.example.com", (ORIGIN,))
+TTL = timedelta(minutes=10)
+
+
+def user(s: Session, handle: str) -> User:
+    return s.exec(select(User).where(User.handle == handle)).one()
+
+
+def enrol(w: LocalWorld, handle: str, auth: SoftAuthenticator | None = None, name: str = "phone") -> SoftAuthenticator:
+    auth = auth or SoftAuthenticator(RP.rp_id, ORIGIN)
+    with Session(w.db, expire_on_commit=False) as s:
+        u = user(s, handle)
+        link = pk.new_link(s, purpose=pk.ENROL, user=u, messenger="local", external_id=handle, now=w.now(), ttl=TTL)
+        options = pk.registration_options(s, RP, link, u, handle)
+        pk.finish_registration(s, RP, link, auth.register(options), name, w.now())
+        s.commit()
+    return auth
+
+
+def open_card(w: LocalWorld, handle: str, text: str) -> int:
+    """A card confirmed, waiting for its step-up: the challenge's id."""
+    w.render(w.say(handle, "dm", text))
+    w.render(w.press(handle, "dm", "Confirm") or [])
+    with Session(w.db) as s:
+        u = user(s, handle)
+        ch = s.exec(select(Challenge).where(Challenge.user_id == u.id, Challenge.status == "open")
+                    .order_by(Challenge.id.desc())).first()  # type: ignore[union-attr]
+        assert ch is not None and ch.id is not None
+        return ch.id
+
+
+def stepup_link(w: LocalWorld, handle: str, challenge_id: int) -> str:
+    with Session(w.db, expire_on_commit=False) as s:
+        link = pk.new_link(s, purpose=pk.STEPUP, user=user(s, handle), messenger="local", external_id=handle,
+                           now=w.now(), ttl=TTL, challenge=s.get(Challenge, challenge_id))
+        s.commit()
+        return link.token
+
+
+def options(w: LocalWorld, token: str) -> dict[str, Any]:
+    with Session(w.db) as s:
+        link = pk.open_link(s, token, w.now(), purpose=pk.STEPUP)
+        pk.card_for(s, link, w.now())
+        got = pk.authentication_options(s, RP, link)
+        s.commit()
+        return got
+
+
+def verify(w: LocalWorld, token: str, answer: dict[str, Any], rp: pk.RelyingParty = RP) -> pk.Refusal | None:
+    with Session(w.db) as s:
+        try:
+            link = pk.open_link(s, token, w.now(), purpose=pk.STEPUP)
+            pk.card_for(s, link, w.now())
+            pk.verify_assertion(s, rp, link, answer, w.now())
+            pk.use_link(s, link, w.now())
+        except pk.PasskeyRefused as exc:
+            return exc.reason
+        s.commit()
+        return None
+
+
+@pytest.fixture
+def people(world: LocalWorld) -> LocalWorld:
+    onboard(world, "alice", topup="$100")
+    onboard(world, "bob", pin="5182")
+    return world
+
+
+def test_enrolment_stores_the_passkey_and_its_link_works_once(people: LocalWorld) -> None:
+    w = people
+    auth = SoftAuthenticator(RP.rp_id, ORIGIN)
+    with Session(w.db, expire_on_commit=False) as s:
+        u = user(s, "alice")
+        link = pk.new_link(s, purpose=pk.ENROL, user=u, messenger="local", external_id="alice", now=w.now(), ttl=TTL)
+        opts = pk.registration_options(s, RP, link, u, "alice")
+        sel = opts["authenticatorSelection"]
+        assert (sel["residentKey"], sel["userVerification"]) == ("preferred", "required")
+        assert opts["rp"] == {"id": "finbot.example.com", "name": "finbot"}
+        answer = auth.register(opts)
+        row = pk.finish_registration(s, RP, link, answer, "  my phone\x00 ", w.now())
+        s.commit()
+        assert (row.name, row.sign_count, row.transports) == ("my phone", 0, '["internal"]')
+        assert base64url_to_bytes(row.credential_id) == auth.credential_id
+        with pytest.raises(pk.PasskeyRefused) as used:
+            pk.open_link(s, link.token, w.now())
+        assert used.value.reason is pk.Refusal.link_used
+        # a second passkey: the first is excluded from the options, and its name defaults
+        link2 = pk.new_link(s, purpose=pk.ENROL, user=u, messenger="local", external_id="alice", now=w.now(), ttl=TTL)
+        opts2 = pk.registration_options(s, RP, link2, u, "alice")
+        assert [c["id"] for c in opts2["excludeCredentials"]] == [row.credential_id]
+        second = pk.finish_registration(s, RP, link2, SoftAuthenticator(RP.rp_id, ORIGIN).register(opts2), "", w.now())
+        assert second.name == "Passkey 2"
+        assert [c.name for c in pk.credentials(s, u.id or 0)] == ["my phone", "Passkey 2"]
+        assert pk.remove(s, u.id or 0, 1) is not None and pk.remove(s, u.id or 0, 5) is None
+        assert [c.name for c in pk.credentials(s, u.id or 0)] == ["Passkey 2"]
+
+
+def test_an_enrolment_link_expires_and_refuses_a_foreign_origin_or_no_verification(people: LocalWorld) -> None:
+    w = people
+    with Session(w.db, expire_on_commit=False) as s:
+        u = user(s, "alice")
+        link = pk.new_link(s, purpose=pk.ENROL, user=u, messenger="local", external_id="alice", now=w.now(), ttl=TTL)
+        opts = pk.registration_options(s, RP, link, u, "alice")
+        for auth, origin, reason in ((SoftAuthenticator(RP.rp_id, ORIGIN), "https://evil.example.net", pk.Refusal.wrong_origin),
+                                     (SoftAuthenticator(RP.rp_id, ORIGIN, uv=False), None, pk.Refusal.user_not_verified)):
+            with pytest.raises(pk.PasskeyRefused) as refused:
+                pk.finish_registration(s, RP, link, auth.register(opts, origin=origin), "x", w.now())
+            assert refused.value.reason is reason
+        assert pk.credentials(s, u.id or 0) == []
+        with pytest.raises(pk.PasskeyRefused) as late:
+            pk.open_link(s, link.token, w.now() + TTL + timedelta(seconds=1))
+        assert late.value.reason is pk.Refusal.link_expired
+        with pytest.raises(pk.PasskeyRefused) as unknown:
+            pk.open_link(s, "no-such-token", w.now())
+        assert unknown.value.reason is pk.Refusal.link_unknown
+
+
+def test_the_challenge_is_derived_from_the_cards_digest_and_a_fresh_nonce(people: LocalWorld) -> None:
+    w = people
+    enrol(w, "alice")
+    token = stepup_link(w, "alice", open_card(w, "alice", "send $20 to @bob"))
+    first, second = options(w, token), options(w, token)
+    with Session(w.db) as s:
+        link = s.get(PasskeyLink, token)
+        assert link is not None and link.nonce and link.digest
+        action = s.get(Action, link.action_id)
+        assert action is not None and link.digest == action.digest
+        assert base64url_to_bytes(second["challenge"]) == pk.stepup_challenge(action.digest, link.nonce)
+    assert first["challenge"] != second["challenge"]  # a fresh nonce each time the page asks
+    assert second["userVerification"] == "preferred"  # asked for; required by the server (refusal below)
+    assert len(second["allowCredentials"]) == 1
+
+
+def test_a_good_assertion_passes_once_and_a_replay_is_refused(people: LocalWorld) -> None:
+    w = people
+    auth = enrol(w, "alice")
+    token = stepup_link(w, "alice", open_card(w, "alice", "send $20 to @bob"))
+    answer = auth.assert_(options(w, token))
+    assert verify(w, token, answer) is None
+    with Session(w.db) as s:
+        cred = s.exec(select(PasskeyCredential)).one()
+        assert cred.sign_count == 1 and cred.last_used_at is not None
+    assert verify(w, token, answer) is pk.Refusal.link_used
+
+
+def test_refusals_each_with_its_reason(people: LocalWorld) -> None:
+    w = people
+    alice = enrol(w, "alice")
+    bob = enrol(w, "bob")
+    card_a = stepup_link(w, "alice", open_card(w, "alice", "send $20 to @bob"))
+    card_b = stepup_link(w, "alice", open_card(w, "alice", "send $30 to @bob"))
+    opts_a = options(w, card_a)
+    opts_b = options(w, card_b)
+    # an assertion signed for card A does not confirm card B (dynamic linking)
+    assert verify(w, card_b, alice.assert_(opts_a)) is pk.Refusal.challenge_mismatch
+    # a replay of an assertion for an older nonce of the same card
+    old = alice.assert_(opts_b)
+    opts_b = options(w, card_b)
+    assert verify(w, card_b, old) is pk.Refusal.challenge_mismatch
+    # a foreign passkey: bob's, on alice's card
+    assert verify(w, card_b, bob.assert_(opts_b)) is pk.Refusal.unknown_credential
+    # another website, another relying party
+    assert verify(w, card_b, alice.assert_(opts_b, origin="https://finbot.example.com.evil.net")) is pk.Refusal.wrong_origin
+    assert verify(w, card_b, alice.assert_(opts_b, rp_id="evil.example.net")) is pk.Refusal.wrong_rp
+    # the server's relying party differs from the one the passkey was made for
+    other_rp = pk.RelyingParty("other.example.com", (ORIGIN,))
+    assert verify(w, card_b, alice.assert_(opts_b), rp=other_rp) is pk.Refusal.wrong_rp
+    # user verification missing
+    alice.uv = False
+    assert verify(w, card_b, alice.assert_(opts_b)) is pk.Refusal.user_not_verified
+    alice.uv = True
+    # a counter that went backwards (a cloned authenticator)
+    assert verify(w, card_b, alice.assert_(opts_b, count=1)) is None  # card B passes at count 1...
+    card_c = stepup_link(w, "alice", open_card(w, "alice", "send $5 to @bob"))
+    assert verify(w, card_c, alice.assert_(options(w, card_c), count=1)) is pk.Refusal.sign_count
+    # a signature that does not check out
+    opts_c = options(w, card_c)
+    forged = alice.assert_(opts_c)
+    forged["response"]["signature"] = bob.assert_(opts_c)["response"]["signature"]
+    assert verify(w, card_c, forged) is pk.Refusal.bad_signature
+    # something that is not an assertion
+    assert verify(w, card_c, {"id": "x"}) is pk.Refusal.malformed
+    # an assertion for card A, now that A's own nonce was replaced by fresh options: still its own card
+    assert verify(w, card_a, alice.assert_(options(w, card_a))) is None
+
+
+def test_a_link_for_a_card_that_changed_or_closed_is_refused(people: LocalWorld) -> None:
+    w = people
+    auth = enrol(w, "alice")
+    token = stepup_link(w, "alice", open_card(w, "alice", "send $20 to @bob"))
+    opts = options(w, token)
+    with Session(w.db) as s:
+        link = s.get(PasskeyLink, token)
+        assert link is not None
+        a = s.get(Action, link.action_id)
+        assert a is not None
+        a.payload = a.payload.replace("2000", "9000")  # the card changed after the link was made
+        s.commit()
+    assert verify(w, token, auth.assert_(opts)) is pk.Refusal.tampered
+    token2 = stepup_link(w, "alice", open_card(w, "alice", "send $10 to @bob"))
+    w.render(w.say("alice", "dm", "/cancel"))
+    assert verify(w, token2, auth.assert_(opts)) is pk.Refusal.not_open
+
+
+def test_telegram_links_act_only_for_the_cards_telegram_user(people: LocalWorld) -> None:
+    with Session(people.db) as s:
+        link = pk.new_link(s, purpose=pk.ENROL, user=user(s, "alice"), messenger="telegram", external_id="5001",
+                           now=people.now(), ttl=TTL)
+        pk.check_person(link, "5001")
+        for who in ("5002", None):
+            with pytest.raises(pk.PasskeyRefused) as refused:
+                pk.check_person(link, who)
+            assert refused.value.reason is pk.Refusal.wrong_person
+
+
+def test_failed_passkey_answers_count_toward_the_same_lockout(people: LocalWorld) -> None:
+    w = people
+    stepup = w.engine.stepup
+    with Session(w.db, expire_on_commit=False) as s:
+        u = user(s, "alice")
+        results = [stepup.answer(s, u, w.now(), ok=False) for _ in range(stepup.max_attempts)]
+        assert [r.status for r in results][-2:] == [PinCheck.wrong, PinCheck.locked]
+        assert stepup.answer(s, u, w.now(), ok=True).status is PinCheck.locked  # even a good one, while locked
+        later = w.now() + timedelta(seconds=w.engine.settings.pin_lockout_seconds + 1)
+        assert stepup.answer(s, u, later, ok=True).ok
+        s.commit()
