@@ -98,8 +98,10 @@ def _words(lang: str) -> dict[str, str]:
 
 
 def _unsupported(lang: str) -> str:
-    return (f'<p id="nowebauthn" class="warn" hidden>{html.escape(t(lang, "This browser cannot use passkeys. Open the link in an up-to-date browser (Chrome, Safari, Firefox, Edge) on a device with a screen lock, or confirm with your PIN in the chat."))}</p>\n'
-            f'<noscript><p class="warn">{html.escape(t(lang, "This page needs JavaScript to use your passkey."))}</p></noscript>')
+    no_webauthn = html.escape(t(lang, "This browser cannot use passkeys. Open the link in an up-to-date browser (Chrome, Safari, Firefox, Edge) on a device with a screen lock, or confirm with your PIN in the chat."))
+    no_script = html.escape(t(lang, "This page needs JavaScript to use your passkey."))
+    return (f'<p id="nowebauthn" class="warn" hidden>{no_webauthn}</p>\n'
+            f'<noscript><p class="warn">{no_script}</p></noscript>')
 
 
 def _closed(lang: str, title: str, reason: pk.Refusal) -> HTMLResponse:
@@ -126,10 +128,12 @@ def _view(ctx: WebContext, token: str) -> HTMLResponse:
         if link.purpose == pk.ENROL:
             default = pk.default_name(s, link.user_id)
             who = f"@{user.handle}" if user is not None and user.handle else (user.name if user is not None and user.name else "")
-            body = (f'<p class="lead">{html.escape(t(lang, "This adds a passkey for {who}: your fingerprint, face or screen lock then confirms payments instead of your PIN.", who=who))}</p>\n'
-                    f'<label for="name">{html.escape(t(lang, "A name for this passkey"))}</label>\n'
+            lead = t(lang, "This adds a passkey for {who}: your fingerprint, face or screen lock then confirms payments instead of your PIN.", who=who)
+            label = t(lang, "A name for this passkey")
+            body = (f'<p class="lead">{html.escape(lead)}</p>\n'
+                    f'<label for="name">{html.escape(label)}</label>\n'
                     f'<input id="name" name="name" maxlength="{pk.NAME_LIMIT}" autocomplete="off" value="{html.escape(default)}">\n'
-                    f'<button id="go" type="button">{html.escape(t(lang, "Add a passkey"))}</button>\n'
+                    f'<button id="go" type="button">{html.escape(enrol_title)}</button>\n'
                     f'<p id="status" role="status" aria-live="polite"></p>\n{_unsupported(lang)}')
             return _page(lang, enrol_title, body, token=token, purpose=link.purpose, words=_words(lang))
         try:
@@ -138,10 +142,12 @@ def _view(ctx: WebContext, token: str) -> HTMLResponse:
             return _closed(lang, stepup_title, exc.reason)
         lines = describe(json.loads(action.payload), lang).splitlines()
         items = "\n".join(f"<li>{html.escape(line.strip())}</li>" for line in lines if line.strip())
-        body = (f'<p class="lead">{html.escape(t(lang, "You are confirming:"))}</p>\n'
+        lead = t(lang, "You are confirming:")
+        bound = t(lang, "Your passkey signs exactly this: another amount or payee would need a new confirmation.")
+        body = (f'<p class="lead">{html.escape(lead)}</p>\n'
                 f'<ul id="what" class="card">\n{items}\n</ul>\n'
-                f'<p class="small">{html.escape(t(lang, "Your passkey signs exactly this: another amount or payee would need a new confirmation."))}</p>\n'
-                f'<button id="go" type="button">{html.escape(t(lang, "Confirm with your passkey"))}</button>\n'
+                f'<p class="small">{html.escape(bound)}</p>\n'
+                f'<button id="go" type="button">{html.escape(stepup_title)}</button>\n'
                 f'<p id="status" role="status" aria-live="polite"></p>\n{_unsupported(lang)}')
         return _page(lang, stepup_title, body, token=token, purpose=link.purpose, words=_words(lang))
 
