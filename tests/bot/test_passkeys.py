@@ -3,7 +3,9 @@ the card by their challenge; every refusal named (a software authenticator signs
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from adapters.local.world import LocalWorld
 from bot import passkeys as pk
 from bot.models import Action, Challenge, PasskeyCredential, PasskeyLink, User
 from bot.stepup import PinCheck
+from tests.bot.conftest import make_world
 from tests.bot.test_engine import onboard
 from tests.tools.soft_authenticator import SoftAuthenticator
 
@@ -79,11 +82,26 @@ def verify(w: LocalWorld, token: str, answer: dict[str, Any], rp: pk.RelyingPart
         return None
 
 
+def _people(db_url: str, tmp_path: Path) -> Iterator[LocalWorld]:
+    w = make_world(db_url, tmp_path / "out")
+    onboard(w, "alice", topup="$100")
+    onboard(w, "bob", pin="5182")
+    yield w
+    report = w.engine.ledger.check()
+    assert report.ok, report.problems
+    w.db.dispose()
+
+
 @pytest.fixture
-def people(world: LocalWorld) -> LocalWorld:
-    onboard(world, "alice", topup="$100")
-    onboard(world, "bob", pin="5182")
-    return world
+def people(sqlite_url: str, tmp_path: Path) -> Iterator[LocalWorld]:
+    """Alice (with $100) and Bob, on SQLite (the refusals below also run on PostgreSQL)."""
+    yield from _people(sqlite_url, tmp_path)
+
+
+@pytest.fixture
+def people_any(db_url: str, tmp_path: Path) -> Iterator[LocalWorld]:
+    """Alice and Bob on SQLite and on PostgreSQL."""
+    yield from _people(db_url, tmp_path)
 
 
 def test_enrolment_stores_the_passkey_and_its_link_works_once(people: LocalWorld) -> None:
@@ -163,8 +181,8 @@ def test_a_good_assertion_passes_once_and_a_replay_is_refused(people: LocalWorld
     assert verify(w, token, answer) is pk.Refusal.link_used
 
 
-def test_refusals_each_with_its_reason(people: LocalWorld) -> None:
-    w = people
+def test_refusals_each_with_its_reason(people_any: LocalWorld) -> None:
+    w = people_any
     alice = enrol(w, "alice")
     bob = enrol(w, "bob")
     card_a = stepup_link(w, "alice", open_card(w, "alice", "send $20 to @bob"))
