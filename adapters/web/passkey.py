@@ -48,8 +48,16 @@ def relying_party(ctx: WebContext) -> pk.RelyingParty:
     return pk.RelyingParty(s.webauthn_rp(), tuple(s.webauthn_allowed_origins()))
 
 
+def _service(ctx: WebContext, name: str) -> Any:
+    """One of the engine's services (its clock, its step-up), on the engine or on its App."""
+    found = getattr(ctx.engine, name, None)
+    if found is None:
+        found = getattr(getattr(ctx.engine, "app", None), name, None)
+    return found
+
+
 def _now(ctx: WebContext) -> datetime:
-    clock: Callable[[], datetime] | None = getattr(ctx.engine, "clock", None)
+    clock: Callable[[], datetime] | None = _service(ctx, "clock")
     return clock() if clock is not None else datetime.now(UTC)
 
 
@@ -184,7 +192,8 @@ def _options_work(ctx: WebContext, token: str, body: dict[str, Any]) -> tuple[tu
                 options = pk.registration_options(s, rp, link, user, display)
             else:
                 pk.card_for(s, link, now)
-                if ctx.engine is not None and ctx.engine.stepup.locked(user, now) is not None:
+                stepup = _service(ctx, "stepup")
+                if stepup is not None and stepup.locked(user, now) is not None:
                     raise pk.PasskeyRefused(pk.Refusal.locked)
                 options = pk.authentication_options(s, rp, link)
             s.commit()
