@@ -255,7 +255,7 @@ def _stepup_work(ctx: WebContext, token: str, body: dict[str, Any]) -> tuple[tup
     messenger = link.messenger
     press_id = f"web:{secrets.token_hex(6)}"
     ev = Event(f"web-passkey-{token}-{nonce}", Chat(messenger, user.private_chat_id, ChatKind.private),
-               Person(messenger, acting or link.external_id), now,
+               Person(messenger, acting or link.external_id, handle=user.handle, name=user.name), now,
                press=Press(press_id, PRESS_PREFIX + token))
     replies = list(ctx.engine.handle(ev))
     notes = [r.text for r in replies if r.kind is ReplyKind.answer_press and r.press_id == press_id and r.text]

@@ -125,8 +125,7 @@ def offer(app: App, c: Ctx, ch: Challenge, dm: str) -> None:
     for i in range(len(c.replies) - 1, -1, -1):
         r = c.replies[i]
         if r.kind is ReplyKind.message and r.ref == f"pin:{ch.id}":
-            if ch.method == "passkey":
-                state.set(c, None)
+            if ch.method == "passkey":  # the PIN question stays open, so a typed PIN is caught (refuse_pin)
                 a = c.s.get(Action, ch.action_id)
                 summary = _summary(a, c.lang)
                 text = t(c.lang, "To confirm:\n{summary}\n\nConfirm with your passkey: tap the button, then your fingerprint, face or screen lock.", summary=summary)
