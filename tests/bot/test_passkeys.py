@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from bot import passkeys as pk
 from bot.models import Action, Challenge, PasskeyCredential, PasskeyLink, User
 from bot.stepup import PinCheck
 from tests.bot.conftest import make_world
-from tests.bot.test_engine import onboard
+from tests.bot.test_engine import balance, onboard
 from tests.tools.soft_authenticator import SoftAuthenticator
 
 ORIGIN = "https://finbot.example.com"
@@ -262,3 +263,97 @@ def test_failed_passkey_answers_count_toward_the_same_lockout(people: LocalWorld
         later = w.now() + timedelta(seconds=w.engine.settings.pin_lockout_seconds + 1)
         assert stepup.answer(s, u, later, ok=True).ok
         s.commit()
+
+
+# ------------------------------------------------------------------ through the engine (the page's answer as a press)
+
+
+def web(w: LocalWorld) -> Any:
+    """The passkey page's work functions on this world (what the web app runs for a request)."""
+    from adapters.web import passkey as page
+    from adapters.web.app import WebContext
+
+    ctx = WebContext(w.engine.settings, db=w.db, engine=w.engine)
+    return SimpleNamespace(
+        options=lambda token: page._options_work(ctx, token, {})[0],
+        answer=lambda token, cred: page._stepup_work(ctx, token, {"credential": cred}),
+    )
+
+
+def passkey_world(sqlite_url: str, tmp_path: Path, **settings: Any) -> tuple[LocalWorld, SoftAuthenticator]:
+    w = make_world(sqlite_url, tmp_path / "out", public_base_url=ORIGIN, **settings)
+    onboard(w, "alice", topup="$1000")
+    onboard(w, "bob", pin="5182")
+    return w, enrol(w, "alice")
+
+
+def confirm(w: LocalWorld, text: str) -> tuple[str, list[dict[str, Any]]]:
+    """A card confirmed by a person with a passkey: its step-up link token and what was shown."""
+    shown = w.render(w.say("alice", "dm", text))
+    shown += w.render(w.press("alice", "dm", "Confirm") or [])
+    links = [url for item in shown for _label, url in item.get("links", [])]
+    assert links, shown
+    return links[-1].rsplit("/", 1)[1], shown
+
+
+def test_a_passkey_answer_through_the_engine_moves_the_money_once(sqlite_url: str, tmp_path: Path) -> None:
+    w, auth = passkey_world(sqlite_url, tmp_path)
+    page = web(w)
+    token, shown = confirm(w, "send $20 to @bob")
+    question = shown[-1]
+    assert question["buttons"][0] == ["Confirm with passkey"] and question["buttons"][1] == ["1", "2", "3"]
+    lang, reason, opts = page.options(token)
+    assert reason is None
+    (lang, reason, message), replies = page.answer(token, auth.assert_(opts))
+    assert reason is None and "Confirmed with your passkey" in message
+    said = [r.text for r in replies]
+    assert "Passkey accepted. Working on it…" in said and balance(w, "bob") == 2000
+    (_, again, _), replies = page.answer(token, auth.assert_(opts))
+    assert again is pk.Refusal.link_used and replies == [] and balance(w, "bob") == 2000
+    w.db.dispose()
+
+
+def test_without_the_pin_fallback_a_typed_pin_confirms_nothing(sqlite_url: str, tmp_path: Path) -> None:
+    w, auth = passkey_world(sqlite_url, tmp_path, passkey_pin_fallback=False)
+    token, shown = confirm(w, "send $20 to @bob")
+    assert shown[-1]["buttons"] == [["Confirm with passkey"]]  # no keypad
+    said = w.render(w.say("alice", "dm", "4826"))
+    assert "takes your passkey, not your PIN" in " ".join(str(i["text"]) for i in said)
+    assert balance(w, "bob") == 0
+    page = web(w)
+    _, _, opts = page.options(token)
+    (_, reason, _), _ = page.answer(token, auth.assert_(opts))
+    assert reason is None and balance(w, "bob") == 2000
+    w.db.dispose()
+
+
+def test_above_the_totp_threshold_the_passkey_is_the_strong_factor(sqlite_url: str, tmp_path: Path) -> None:
+    w, auth = passkey_world(sqlite_url, tmp_path)
+    token, shown = confirm(w, "send $600 to @bob")  # above STEPUP_TOTP_ABOVE, no TOTP enrolled: passkey only
+    assert shown[-1]["buttons"] == [["Confirm with passkey"]]
+    page = web(w)
+    _, _, opts = page.options(token)
+    (_, reason, _), _ = page.answer(token, auth.assert_(opts))
+    assert reason is None and balance(w, "bob") == 60000
+    w.db.dispose()
+
+
+def test_failed_passkey_answers_lock_step_up_and_cancel_the_card(sqlite_url: str, tmp_path: Path) -> None:
+    w, auth = passkey_world(sqlite_url, tmp_path)
+    auth.uv = False
+    page = web(w)
+    token, _ = confirm(w, "send $20 to @bob")
+    reasons = []
+    for _ in range(w.engine.settings.pin_max_attempts):
+        _, _, opts = page.options(token)
+        if not opts:
+            break
+        (_, reason, _), replies = page.answer(token, auth.assert_(opts))
+        reasons.append(reason)
+    assert reasons[:-1] == [pk.Refusal.user_not_verified] * (len(reasons) - 1) and reasons[-1] is pk.Refusal.locked
+    assert any("confirmations are locked" in r.text for r in replies)
+    with Session(w.db) as s:
+        assert user(s, "alice").stepup_locked_until is not None
+        assert s.exec(select(Action).where(Action.status == "cancelled", Action.result == "stepup_locked")).first()
+    assert balance(w, "bob") == 0
+    w.db.dispose()
