@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot import passkeys as pk
 from bot.app import App
@@ -15,7 +15,7 @@ from bot.context import Ctx
 from bot.events import Button, ReplyKind
 from bot.handlers import replies, state
 from bot.i18n import fmt_datetime, t
-from bot.models import Action, Challenge, PressToken
+from bot.models import Action, Challenge, PasskeyLink, PressToken
 from bot.passkey_words import refusal_text
 from bot.stepup import PinCheck
 
@@ -195,14 +195,12 @@ def on_press(app: App, c: Ctx, tok: PressToken, via_link: bool) -> None:
 
 
 def _note(c: Ctx, token: str, reason: pk.Refusal) -> None:
-    from bot.models import PasskeyLink
-
     row = c.s.get(PasskeyLink, token)
     if row is not None and row.outcome != "ok":
         row.outcome = reason.value
 
 
-def _lock_out(app: App, c: Ctx, link: pk.PasskeyLink, until: object) -> None:
+def _lock_out(app: App, c: Ctx, link: PasskeyLink, until: datetime | None) -> None:
     """Too many failed answers: the card is cancelled, as after too many wrong PINs."""
     ch = c.s.get(Challenge, link.challenge_id) if link.challenge_id is not None else None
     a = c.s.get(Action, ch.action_id) if ch is not None else None
@@ -210,7 +208,7 @@ def _lock_out(app: App, c: Ctx, link: pk.PasskeyLink, until: object) -> None:
         return
     ch.status, a.status, a.result = "failed", "cancelled", "stepup_locked"
     state.set(c, None)
-    when = fmt_datetime(until, c.lang) if until is not None else ""  # type: ignore[arg-type]
+    when = fmt_datetime(until, c.lang) if until is not None else ""
     c.say(t(c.lang, "Too many failed attempts: confirmations are locked until {time}. Nothing was done.", time=when))
     c.replies.extend(replies.edit_or_send(c.s, f"card:{a.id}", None, t(c.lang, "Cancelled: the step-up check failed.")))
 
