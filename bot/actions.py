@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.i18n import fmt_date, fmt_money, fmt_number, t, tn
 
+AWAITING = ("awaiting_confirm", "awaiting_stepup")  # the statuses of an action whose card is still open
 MONEY_KINDS = frozenset({"send", "deposit", "withdraw", "pay_request", "buy", "sell"})
 NO_STEPUP_KINDS = frozenset({"request", "split"})
 
@@ -22,6 +23,11 @@ def canonical(payload: dict[str, Any]) -> str:
 def digest(payload_json: str) -> str:
     """The sha256 a confirmation and a step-up challenge bind to."""
     return hashlib.sha256(payload_json.encode("utf-8")).hexdigest()
+
+
+def attempt_id(action_id: str, attempt: int) -> str:
+    """What an attempt's transfer ids derive from: the action's id, then `:try<n>` for attempts after a failure."""
+    return action_id if attempt <= 0 else f"{action_id}:try{attempt}"
 
 
 def needs_stepup(kind: str) -> bool:

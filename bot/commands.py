@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 
 from bot.i18n import t
 
@@ -14,13 +15,14 @@ CANCEL = frozenset({"cancel", "avbryt", "annuler", "annule"})
 ENGINE_COMMANDS = frozenset({"start", "pin", "lang", "currency", "totp", "passkey", "statement", "admin", "help", "hjelp", "aide"}) | CANCEL
 
 
-def split(text: str) -> tuple[str | None, str]:
-    """('pin', '') for '/pin', ('start', 'abc') for '/start@finbot abc'; (None, text) for words and other commands."""
+def split(text: str, known: Container[str] = ENGINE_COMMANDS) -> tuple[str | None, str]:
+    """('pin', '') for '/pin', ('start', 'abc') for '/start@finbot abc'; (None, text) for words and for
+    commands not in `known` (the engine's own, or the bus's registry)."""
     m = _CMD.match(text.strip())
     if not m:
         return None, text
     name = m.group(1).lower()
-    if name not in ENGINE_COMMANDS:
+    if name not in known:
         return None, text
     return name, (m.group(2) or "").strip()
 

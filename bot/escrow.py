@@ -16,6 +16,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from bot.actions import attempt_id
 from bot.models import Action, Escrow, Schedule
 from ledger import Ledger, ResultCode, TransferFlag, TransferSpec, TransferStatus
 
@@ -82,8 +83,6 @@ def settle(s: Session, escrow_id: int, outcome: str, now: datetime) -> bool:
 def _in_flight(s: Session) -> list[str]:
     """Transfer id prefixes whose escrow rows are not written yet: actions still executing (a crash, a
     resume to come) and standing orders whose due occurrence is running."""
-    from bot.engine import attempt_id
-
     out = [attempt_id(a.id, a.attempt) + ":" for a in s.exec(select(Action).where(Action.status == "executing")).all()]
     for sch in s.exec(select(Schedule).where(Schedule.active == True, col(Schedule.next_run).is_not(None))).all():  # noqa: E712
         assert sch.next_run is not None
