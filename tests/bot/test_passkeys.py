@@ -17,7 +17,7 @@ from adapters.local.world import LocalWorld
 from bot import passkeys as pk
 from bot.models import Action, Challenge, PasskeyCredential, PasskeyLink, User
 from bot.stepup import PinCheck
-from tests.bot.conftest import make_world
+from tests.bot.conftest import START, make_world
 from tests.bot.test_engine import balance, onboard
 from tests.tools.soft_authenticator import SoftAuthenticator
 
@@ -105,7 +105,7 @@ def people_any(db_url: str, tmp_path: Path) -> Iterator[LocalWorld]:
     yield from _people(db_url, tmp_path)
 
 
-def test_enrolment_stores_the_passkey_and_its_link_works_once(people: LocalWorld) -> None:
+def test_enrolment_stores_the_passkey_its_link_works_once_and_refuses_what_is_not_ours(people: LocalWorld) -> None:
     w = people
     auth = SoftAuthenticator(RP.rp_id, ORIGIN)
     with Session(w.db, expire_on_commit=False) as s:
@@ -132,14 +132,12 @@ def test_enrolment_stores_the_passkey_and_its_link_works_once(people: LocalWorld
         assert [c.name for c in pk.credentials(s, u.id or 0)] == ["my phone", "Passkey 2"]
         assert pk.remove(s, u.id or 0, 1) is not None and pk.remove(s, u.id or 0, 5) is None
         assert [c.name for c in pk.credentials(s, u.id or 0)] == ["Passkey 2"]
-
-
-def test_an_enrolment_link_expires_and_refuses_a_foreign_origin_or_no_verification(people: LocalWorld) -> None:
-    w = people
+        s.commit()
+    # a link refuses a foreign origin or an authenticator that does not verify the person, and expires
     with Session(w.db, expire_on_commit=False) as s:
-        u = user(s, "alice")
-        link = pk.new_link(s, purpose=pk.ENROL, user=u, messenger="local", external_id="alice", now=w.now(), ttl=TTL)
-        opts = pk.registration_options(s, RP, link, u, "alice")
+        u = user(s, "bob")
+        link = pk.new_link(s, purpose=pk.ENROL, user=u, messenger="local", external_id="bob", now=w.now(), ttl=TTL)
+        opts = pk.registration_options(s, RP, link, u, "bob")
         for auth, origin, reason in ((SoftAuthenticator(RP.rp_id, ORIGIN), "https://evil.example.net", pk.Refusal.wrong_origin),
                                      (SoftAuthenticator(RP.rp_id, ORIGIN, uv=False), None, pk.Refusal.user_not_verified)):
             with pytest.raises(pk.PasskeyRefused) as refused:
@@ -154,9 +152,9 @@ def test_an_enrolment_link_expires_and_refuses_a_foreign_origin_or_no_verificati
         assert unknown.value.reason is pk.Refusal.link_unknown
 
 
-def test_the_challenge_is_derived_from_the_cards_digest_and_a_fresh_nonce(people: LocalWorld) -> None:
+def test_the_challenge_is_the_cards_digest_and_a_fresh_nonce_and_passes_once(people: LocalWorld) -> None:
     w = people
-    enrol(w, "alice")
+    auth = enrol(w, "alice")
     token = stepup_link(w, "alice", open_card(w, "alice", "send $20 to @bob"))
     first, second = options(w, token), options(w, token)
     with Session(w.db) as s:
@@ -168,12 +166,7 @@ def test_the_challenge_is_derived_from_the_cards_digest_and_a_fresh_nonce(people
     assert first["challenge"] != second["challenge"]  # a fresh nonce each time the page asks
     assert second["userVerification"] == "preferred"  # asked for; required by the server (refusal below)
     assert len(second["allowCredentials"]) == 1
-
-
-def test_a_good_assertion_passes_once_and_a_replay_is_refused(people: LocalWorld) -> None:
-    w = people
-    auth = enrol(w, "alice")
-    token = stepup_link(w, "alice", open_card(w, "alice", "send $20 to @bob"))
+    # a good assertion passes once; the same again is refused
     answer = auth.assert_(options(w, token))
     assert verify(w, token, answer) is None
     with Session(w.db) as s:
@@ -221,11 +214,8 @@ def test_refusals_each_with_its_reason(people_any: LocalWorld) -> None:
     assert verify(w, card_c, {"id": "x"}) is pk.Refusal.malformed
     # an assertion for card A, now that A's own nonce was replaced by fresh options: still its own card
     assert verify(w, card_a, alice.assert_(options(w, card_a))) is None
-
-
-def test_a_link_for_a_card_that_changed_or_closed_is_refused(people: LocalWorld) -> None:
-    w = people
-    auth = enrol(w, "alice")
+    # a card that changed after its link was made, or closed
+    auth = alice
     token = stepup_link(w, "alice", open_card(w, "alice", "send $20 to @bob"))
     opts = options(w, token)
     with Session(w.db) as s:
@@ -241,28 +231,17 @@ def test_a_link_for_a_card_that_changed_or_closed_is_refused(people: LocalWorld)
     assert verify(w, token2, auth.assert_(opts)) is pk.Refusal.not_open
 
 
-def test_telegram_links_act_only_for_the_cards_telegram_user(people: LocalWorld) -> None:
-    with Session(people.db) as s:
-        link = pk.new_link(s, purpose=pk.ENROL, user=user(s, "alice"), messenger="telegram", external_id="5001",
-                           now=people.now(), ttl=TTL)
-        pk.check_person(link, "5001")
-        for who in ("5002", None):
-            with pytest.raises(pk.PasskeyRefused) as refused:
-                pk.check_person(link, who)
-            assert refused.value.reason is pk.Refusal.wrong_person
-
-
-def test_failed_passkey_answers_count_toward_the_same_lockout(people: LocalWorld) -> None:
-    w = people
-    stepup = w.engine.stepup
-    with Session(w.db, expire_on_commit=False) as s:
-        u = user(s, "alice")
-        results = [stepup.answer(s, u, w.now(), ok=False) for _ in range(stepup.max_attempts)]
-        assert [r.status for r in results][-2:] == [PinCheck.wrong, PinCheck.locked]
-        assert stepup.answer(s, u, w.now(), ok=True).status is PinCheck.locked  # even a good one, while locked
-        later = w.now() + timedelta(seconds=w.engine.settings.pin_lockout_seconds + 1)
-        assert stepup.answer(s, u, later, ok=True).ok
-        s.commit()
+def test_telegram_links_act_only_for_the_cards_telegram_user() -> None:
+    now = START
+    link = PasskeyLink(token="t", purpose=pk.ENROL, user_id=1, messenger="telegram", external_id="5001",
+                       created_at=now, expires_at=now + TTL)
+    pk.check_person(link, "5001")
+    for who in ("5002", None):
+        with pytest.raises(pk.PasskeyRefused) as refused:
+            pk.check_person(link, who)
+        assert refused.value.reason is pk.Refusal.wrong_person
+    pk.check_person(PasskeyLink(token="l", purpose=pk.ENROL, user_id=1, messenger="local", external_id="alice",
+                                created_at=now, expires_at=now + TTL), None)  # elsewhere the one-time link is the proof
 
 
 # ------------------------------------------------------------------ through the engine (the page's answer as a press)
@@ -310,6 +289,12 @@ def test_a_passkey_answer_through_the_engine_moves_the_money_once(sqlite_url: st
     assert "Passkey accepted. Working on it…" in said and balance(w, "bob") == 2000
     (_, again, _), replies = page.answer(token, auth.assert_(opts))
     assert again is pk.Refusal.link_used and replies == [] and balance(w, "bob") == 2000
+    # above STEPUP_TOTP_ABOVE without TOTP enrolled: the passkey alone, as the strong factor
+    token, shown = confirm(w, "send $600 to @bob")
+    assert shown[-1]["buttons"] == [["Confirm with passkey"]]
+    _, _, opts = page.options(token)
+    (_, reason, _), _ = page.answer(token, auth.assert_(opts))
+    assert reason is None and balance(w, "bob") == 62000
     w.db.dispose()
 
 
@@ -324,17 +309,6 @@ def test_without_the_pin_fallback_a_typed_pin_confirms_nothing(sqlite_url: str, 
     _, _, opts = page.options(token)
     (_, reason, _), _ = page.answer(token, auth.assert_(opts))
     assert reason is None and balance(w, "bob") == 2000
-    w.db.dispose()
-
-
-def test_above_the_totp_threshold_the_passkey_is_the_strong_factor(sqlite_url: str, tmp_path: Path) -> None:
-    w, auth = passkey_world(sqlite_url, tmp_path)
-    token, shown = confirm(w, "send $600 to @bob")  # above STEPUP_TOTP_ABOVE, no TOTP enrolled: passkey only
-    assert shown[-1]["buttons"] == [["Confirm with passkey"]]
-    page = web(w)
-    _, _, opts = page.options(token)
-    (_, reason, _), _ = page.answer(token, auth.assert_(opts))
-    assert reason is None and balance(w, "bob") == 60000
     w.db.dispose()
 
 
@@ -356,4 +330,10 @@ def test_failed_passkey_answers_lock_step_up_and_cancel_the_card(sqlite_url: str
         assert user(s, "alice").stepup_locked_until is not None
         assert s.exec(select(Action).where(Action.status == "cancelled", Action.result == "stepup_locked")).first()
     assert balance(w, "bob") == 0
+    stepup = w.engine.stepup
+    with Session(w.db, expire_on_commit=False) as s:  # the same lockout as wrong PINs: even a good answer waits
+        u = user(s, "alice")
+        assert stepup.answer(s, u, w.now(), ok=True).status is PinCheck.locked
+        later = w.now() + timedelta(seconds=w.engine.settings.pin_lockout_seconds + 1)
+        assert stepup.answer(s, u, later, ok=True).ok
     w.db.dispose()

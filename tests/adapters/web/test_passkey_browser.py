@@ -63,23 +63,6 @@ def enrol_link(site: Site, handle: str) -> str:
         return f"{site.base}/passkey/{link.token}"
 
 
-def test_enrol_in_the_browser(site: Site, page: Any) -> None:
-    add_authenticator(page)
-    url = enrol_link(site, "alice")
-    page.goto(url)
-    assert page.locator("h1").inner_text() == "Add a passkey"
-    page.fill("#name", "test phone")
-    page.click("#go")
-    page.wait_for_selector("#status.good")
-    assert "Passkey added: test phone" in page.inner_text("#status")
-    with Session(site.world.db) as s:
-        rows = s.exec(select(PasskeyCredential)).all()
-        assert [(r.name, r.transports) for r in rows] == [("test phone", '["internal"]')]
-    assert any("Passkey added" in str(i["text"]) for i in site.shown)
-    page.goto(url)
-    assert "Done: your passkey was added." in page.inner_text("#status")
-
-
 # ------------------------------------------------------------------ the step-up, in the browser
 
 
@@ -97,11 +80,16 @@ def printed_link(text: str, label: str) -> str:
     return str(found[-1])
 
 
-def enrol_in_chat(site: Site, page: Any, user: str = "alice", pin: str = "4826") -> None:
+def enrol_in_chat(site: Site, page: Any, user: str = "alice", pin: str = "4826", name: str = "") -> str:
+    """/passkey and the PIN in the terminal chat, then the printed link followed in the browser."""
     out = chat(site, user, "/passkey", pin)
-    page.goto(printed_link(out, "Add a passkey"))
+    url = printed_link(out, "Add a passkey")
+    page.goto(url)
+    if name:
+        page.fill("#name", name)
     page.click("#go")
     page.wait_for_selector("#status.good")
+    return url
 
 
 def confirm_link(site: Site, user: str, text: str) -> str:
@@ -109,9 +97,16 @@ def confirm_link(site: Site, user: str, text: str) -> str:
     return printed_link(out, "Confirm with passkey")
 
 
-def test_the_terminal_chat_prints_the_link_and_a_send_moves_once(site: Site, page: Any) -> None:
+def test_enrol_from_the_terminal_chat_then_a_send_moves_once(site: Site, page: Any) -> None:
     add_authenticator(page)
-    enrol_in_chat(site, page)
+    enrolled = enrol_in_chat(site, page, name="test phone")
+    assert "Passkey added: test phone" in page.inner_text("#status")
+    with Session(site.world.db) as s:
+        rows = s.exec(select(PasskeyCredential)).all()
+        assert [(r.name, r.transports) for r in rows] == [("test phone", '["internal"]')]
+    assert any("Passkey added" in str(i["text"]) for i in site.shown)  # told in the chat too
+    page.goto(enrolled)
+    assert "Done: your passkey was added." in page.inner_text("#status")  # the link worked once
     url = confirm_link(site, "alice", "send $20 to @bob")
     page.goto(url)
     assert page.inner_text("h1") == "Confirm with your passkey"
@@ -169,7 +164,7 @@ def test_an_assertion_for_one_card_is_refused_for_another(site: Site, page: Any)
     assert balance(site.world, "alice") == 10000 and balance(site.world, "bob") == 0
 
 
-def test_a_mini_app_with_forged_init_data_is_refused(site: Site, page: Any) -> None:
+def test_a_mini_app_with_forged_init_data_is_refused_and_no_webauthn_is_said(site: Site, page: Any, browser: Any) -> None:
     add_authenticator(page)
     site.world.engine.settings.telegram_bot_token = TOKEN
     with Session(site.world.db, expire_on_commit=False) as s:
@@ -190,11 +185,14 @@ def test_a_mini_app_with_forged_init_data_is_refused(site: Site, page: Any) -> N
     page.wait_for_selector("#status.good, #status.bad")
     assert "Passkey added" in page.inner_text("#status"), page.inner_text("#status")  # the real initData
     with Session(site.world.db) as s:
-        assert len(s.exec(select(PasskeyCredential)).all()) == 1
-
-
-def test_the_page_says_so_where_webauthn_is_missing(site: Site, page: Any) -> None:
-    page.add_init_script("delete window.PublicKeyCredential;")
-    page.goto(enrol_link(site, "alice"))
-    assert page.is_visible("#nowebauthn") and page.is_disabled("#go")
-    assert "cannot use passkeys" in page.inner_text("#nowebauthn")
+            assert len(s.exec(select(PasskeyCredential)).all()) == 1
+    # a browser without WebAuthn is told so, and the button is off
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.add_init_script("delete window.PublicKeyCredential;")
+        page.goto(enrol_link(site, "alice"))
+        assert page.is_visible("#nowebauthn") and page.is_disabled("#go")
+        assert "cannot use passkeys" in page.inner_text("#nowebauthn")
+    finally:
+        context.close()
