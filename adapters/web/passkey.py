@@ -19,11 +19,11 @@ from starlette.routing import BaseRoute, Route
 from adapters.telegram.webapp import InitDataRefused, check_init_data
 from adapters.web.app import WebContext
 from bot import passkeys as pk
-from bot.actions import describe
 from bot.events import Chat, ChatKind, Event, Person, Press, Reply, ReplyKind
 from bot.i18n import t
 from bot.models import User
 from bot.passkey_words import refusal_text
+from bot.payloads import load
 
 PREFIX = "/passkey"
 PRESS_PREFIX = "passkey:"  # the press token the step-up room makes for a link: "passkey:<link token>"
@@ -148,7 +148,7 @@ def _view(ctx: WebContext, token: str) -> HTMLResponse:
             _ch, action = pk.card_for(s, link, now)
         except pk.PasskeyRefused as exc:
             return _closed(lang, stepup_title, exc.reason)
-        lines = describe(json.loads(action.payload), lang).splitlines()
+        lines = load(action.payload).describe(lang).splitlines()  # the card's own words (amount, payee, fee, rate)
         items = "\n".join(f"<li>{html.escape(line.strip())}</li>" for line in lines if line.strip())
         lead = t(lang, "You are confirming:")
         bound = t(lang, "Your passkey signs exactly this: another amount or payee would need a new confirmation.")

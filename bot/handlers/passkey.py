@@ -17,6 +17,7 @@ from bot.handlers import replies, state
 from bot.i18n import fmt_datetime, t
 from bot.models import Action, Challenge, PasskeyLink, PressToken
 from bot.passkey_words import refusal_text
+from bot.payloads import load
 from bot.stepup import PinCheck
 
 PRESS = "passkey"  # PressToken.choice of a step-up link's token ("passkey:<link token>")
@@ -138,9 +139,7 @@ def offer(app: App, c: Ctx, ch: Challenge, dm: str) -> None:
 
 
 def _summary(a: Action | None, lang: str) -> str:
-    from bot.actions import describe
-
-    return describe(json.loads(a.payload), lang) if a is not None else ""
+    return load(a.payload).describe(lang) if a is not None else ""
 
 
 def _external_id(c: Ctx) -> str:
