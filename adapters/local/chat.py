@@ -82,7 +82,8 @@ def run_chat(world: LocalWorld, user: str = "alice", inp: TextIO = sys.stdin, ou
 
         server = start_web(world, world.engine.settings, lambda items: _show(world, items, out, _lang(world, user)))
         if server is not None:
-            out.write(t(_lang(world, user), "The bot's web pages (passkeys) answer on {url}.", url=server.url) + "\n")
+            url = world.engine.settings.public_base_url.rstrip("/") or server.url
+            out.write(t(_lang(world, user), "The bot's web pages (passkeys) answer on {url}.", url=url) + "\n")
     try:
         _chat_loop(world, user, inp, out)
     finally:
