@@ -48,7 +48,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot intents ledger adapters tests bench
-	$(BIN)/mypy --strict ledger intents
+	$(BIN)/mypy --strict ledger intents bot
 
 # docs/settings.md is generated from the settings class (bot/config.py); tests fail when it is stale.
 docs: $(STAMP)

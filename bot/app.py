@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot.broker import Broker
 from bot.bus import Bus
 from bot.config import Settings
 from bot.directory import Directory
@@ -16,6 +17,7 @@ from bot.execution import Executor
 from bot.funding import FundingPort
 from bot.policy import Policy
 from bot.stepup import StepUp, load_pin_key
+from intents.directory import InstrumentDirectory
 from ledger import Ledger
 
 
@@ -34,8 +36,8 @@ class App:
     funding: FundingPort
     clock: Callable[[], datetime]
     messenger: str
-    broker: Any
-    instruments: Any
+    broker: Broker | None
+    instruments: InstrumentDirectory | None
     directory: Directory
     stepup: StepUp
     policy: Policy
@@ -48,8 +50,8 @@ class App:
 
 
 def build_app(*, db: sa.Engine, ledger: Ledger, settings: Settings, funding: FundingPort, bus: Bus,
-              clock: Callable[[], datetime] | None = None, messenger: str = "local", broker: Any = None,
-              instruments: Any = None, rates: Any = None) -> App:
+              clock: Callable[[], datetime] | None = None, messenger: str = "local", broker: Broker | None = None,
+              instruments: InstrumentDirectory | None = None, rates: Any = None) -> App:
     """The App for these ports: the services (directory, step-up, policy, executor) built from the settings."""
     return App(
         db=db, ledger=ledger, settings=settings, funding=funding, clock=clock or _utc_now, messenger=messenger,

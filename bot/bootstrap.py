@@ -1,4 +1,7 @@
-"""The composition root's helper: build an Engine from settings and the adapters a run hands in."""
+"""The composition root's helper: build an Engine from settings and the adapters a run hands in.
+
+The ports are passed in by parameter; `build_app` (bot/app.py) wires the services from them, and the
+engine loads the rooms of bot/bus.py's ROOMS into its bus."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from bot.app import App, build_app
 from bot.config import Settings
 from bot.db import migrate_all
 from bot.engine import Engine
@@ -31,3 +35,6 @@ def build_engine(
 
     return Engine(db=engine, ledger=ledger, settings=settings, funding=funding, clock=clock,
                   messenger=messenger, broker=broker, instruments=load_directory())
+
+
+__all__ = ["App", "build_app", "build_engine"]

@@ -50,7 +50,8 @@ def holdings(app: App, user_id: int) -> list[dict[str, Any]]:
         symbol = acc.asset.split(":", 1)[1]
         qty = from_minor(ledger.balance(acc.id).posted, acc.asset)
         held_qty, basis, realised = Decimal(0), Decimal(0), Decimal(0)
-        cur = app.instruments.get(symbol).currency if app.instruments.get(symbol) else "USD"
+        inst = app.instruments.get(symbol) if app.instruments is not None else None
+        cur = inst.currency if inst else "USD"
         for f in by_symbol.get(symbol, []):
             fq, cash, fee = Decimal(f.qty), from_minor(f.cash, f.currency), from_minor(f.fee, f.currency)
             if f.side == "buy":
@@ -127,6 +128,7 @@ def portfolio_data(app: App, user_id: int, live: list[dict[str, Any]], now: date
         if not mine:
             continue
         start, step = chart.window(aware(mine[0].at) or mine[0].at, now)
+        assert app.broker is not None  # show_portfolio() said so
         prices = {sym: app.broker.price_history(sym, start, now, step) for sym in symbols}
         times = sorted({at for hist in prices.values() for at, _ in hist} | {now})
         points = []

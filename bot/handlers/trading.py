@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
-from typing import Any
 
 from bot import uow
 from bot.app import App
@@ -14,6 +13,7 @@ from bot.directory import owner_of
 from bot.handlers import cards
 from bot.i18n import fmt_money, fmt_number, t
 from bot.payloads import Buy, Order, Quote, Sell
+from intents.directory import Instrument
 from intents.model import Intent
 from ledger import AccountFlag, exponent, from_minor, to_minor
 
@@ -55,12 +55,12 @@ def no_broker(c: Ctx) -> None:
     c.say(t(c.lang, "Trading is not set up on this finbot (no broker configured)."))
 
 
-def tradable(app: App, c: Ctx, intent: Intent) -> Any:
+def tradable(app: App, c: Ctx, intent: Intent) -> Instrument | None:
     """The instrument an intent names, when a broker is configured and knows it; else says why and gives None."""
     if app.broker is None:
         no_broker(c)
         return None
-    inst = app.instruments.get(intent.symbol) if intent.symbol else None
+    inst = app.instruments.get(intent.symbol) if intent.symbol and app.instruments is not None else None
     if inst is None:
         c.say(t(c.lang, "I don't know that stock. Try a ticker like AAPL, EQNR or MC."))
     return inst
@@ -89,6 +89,7 @@ def propose_order(app: App, c: Ctx, intent: Intent) -> None:
     uow.ledger(app, c)  # commit before reading the ledger
     uid = c.user.id
     assert uid is not None
+    assert app.broker is not None  # tradable() said so
     try:
         quote = app.broker.quote(inst.symbol)
     except BrokerError as exc:
@@ -161,6 +162,7 @@ def show_quote(app: App, c: Ctx, intent: Intent) -> None:
     if inst is None:
         return
     uow.ledger(app, c)  # commit first: the broker may keep its state in the same database
+    assert app.broker is not None  # tradable() said so
     q = app.broker.quote(inst.symbol)
     text = t(c.lang, "{name} ({symbol}): bid {bid}, ask {ask}", name=inst.name, symbol=inst.symbol,
              bid=fmt_money(q.bid, q.currency, c.lang), ask=fmt_money(q.ask, q.currency, c.lang))
