@@ -10,6 +10,7 @@ from sqlmodel import col, select
 
 from bot.app import App
 from bot.context import Ctx
+from bot.handlers import passkey
 from bot.models import Action
 from bot.payloads import Payload
 from bot.policy import PolicyInput
@@ -23,7 +24,8 @@ def stepup_method(app: App, c: Ctx, a: Action, payload: Payload) -> str:
     return app.policy.method(PolicyInput(
         kind=a.kind, amount_major=payload.amount_major(),
         new_payee=new_payee(c, payload) if enrolled else False, from_group=a.origin_group,
-        recent_count=recent_count(app, c) if enrolled else 0, totp_enrolled=enrolled))
+        recent_count=recent_count(app, c) if enrolled else 0, totp_enrolled=enrolled,
+        passkey_enrolled=passkey.enrolled(app, c)))
 
 
 def new_payee(c: Ctx, payload: Payload) -> bool:
