@@ -5,6 +5,7 @@ whose checked answer comes back as a press of the link's token from the person's
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -25,8 +26,7 @@ PAGE = "/passkey/"  # where the web app serves the page (adapters/web/passkey.py
 
 
 def register(bus: Bus) -> None:
-    bus.commands["passkey"] = cmd_passkey
-    bus.presses[PRESS] = on_press
+    bus.commands["passkey"] = cmd_passkey  # the page's answer (a `passkey` press) is registered by stepup
 
 
 def base_url(app: App) -> str:
@@ -155,11 +155,10 @@ def refuse_pin(c: Ctx, ch: Challenge) -> bool:
     return True
 
 
-def on_press(app: App, c: Ctx, tok: PressToken, via_link: bool) -> None:
+def on_press(app: App, c: Ctx, tok: PressToken, passed: Callable[[App, Ctx, Challenge, Action, str], None]) -> None:
     """The passkey page's answer for a step-up link (see adapters/web/passkey.py): checked here, in
-    the event's transaction under the person's lockout; passing it passes the card's challenge."""
-    from bot.handlers import stepup
-
+    the event's transaction under the person's lockout; passing it passes the card's challenge
+    (`passed`: the step-up room's, which registers this press)."""
     token = tok.token.removeprefix(f"{PRESS}:")
     try:
         link = pk.open_link(c.s, token, c.now, purpose=pk.STEPUP, lock=True)
@@ -190,7 +189,7 @@ def on_press(app: App, c: Ctx, tok: PressToken, via_link: bool) -> None:
         return
     pk.use_link(c.s, link, c.now)
     link.outcome = "ok"
-    stepup.passed(app, c, ch, a, how="passkey")
+    passed(app, c, ch, a, "passkey")
 
 
 def _note(c: Ctx, token: str, reason: pk.Refusal) -> None:

@@ -23,6 +23,7 @@ from bot.stepup import PinCheck
 
 
 def register(bus: Bus) -> None:
+    bus.presses[passkey.PRESS] = lambda app, c, tok, via_link: passkey.on_press(app, c, tok, passed)
     bus.answers["pin"] = answer_pin_state
     bus.answers["totp"] = answer_totp_state
 
