@@ -5,8 +5,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOG := $(VENV)/install.log
 SHELL := /bin/bash
+# The browser tests drive Debian's chromium (/usr/bin/chromium); Playwright never downloads a browser of its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint bench docs clean
+.PHONY: run test lint bench docs clean chromium
 
 # The first run installs everything (about 90 s on a fresh machine) and says what it is doing;
 # pip's whole output goes to .venv/install.log, and its end is shown if something fails.
@@ -23,8 +26,19 @@ $(STAMP): pyproject.toml
 	    /^Installing collected packages/ { printf "        installing the %d packages found (the longest step)\n", n; fflush() }'; \
 	  rc=$$?; kill $$tick 2>/dev/null; wait $$tick 2>/dev/null; \
 	  if [ $$rc -ne 0 ]; then echo "pip failed; the end of $(LOG):"; tail -20 $(LOG); exit 1; fi
+	@$(MAKE) --no-print-directory chromium
 	@touch $(STAMP)
 	@echo "finbot: installed. Every command: $(BIN)/finbot --help; the documentation: docs/README.md"
+
+# Debian's chromium for the passkey browser tests, installed with apt-get when it is missing (as root).
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    echo "  [+] installing Debian's chromium for the browser tests (apt-get; about 60 s)"; mkdir -p $(VENV); \
+	    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; } >> $(LOG) 2>&1 \
+	      || echo "      chromium was not installed (see $(LOG)): the browser tests will be skipped"; \
+	  else echo "  (no $(CHROMIUM): install Debian's chromium package for the browser tests)"; fi; \
+	fi
 
 run: $(STAMP)
 	$(BIN)/finbot run

@@ -72,6 +72,7 @@ def build_app(*, db: sa.Engine, ledger: Ledger, settings: Settings, funding: Fun
             group_totp_above=settings.stepup_group_totp_above,
             velocity_max=settings.stepup_velocity_max_count,
             new_payee_totp=settings.stepup_new_payee_totp,
+            pin_fallback=settings.passkey_pin_fallback,
         ),
         executor=Executor(ledger=ledger, funding=funding, broker=broker),
         ttl=timedelta(seconds=settings.confirmation_ttl_seconds),

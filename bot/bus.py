@@ -49,6 +49,7 @@ ROOMS: tuple[str, ...] = (
     "bot.handlers.prefs",
     "bot.handlers.pin",
     "bot.handlers.stepup",
+    "bot.handlers.passkey",
     "bot.handlers.operators",
     "bot.handlers.userdata",
     "bot.handlers.funding",

@@ -12,7 +12,7 @@ _CMD = re.compile(r"^/([A-Za-z_]+)(?:@[A-Za-z0-9_]+)?(?:\s+(.*))?$", re.S)
 CANCEL = frozenset({"cancel", "avbryt", "annuler", "annule"})
 
 # commands the engine answers itself; all others go to the intent parser with their words
-ENGINE_COMMANDS = frozenset({"start", "pin", "lang", "currency", "totp", "statement", "admin", "help", "hjelp", "aide"}) | CANCEL
+ENGINE_COMMANDS = frozenset({"start", "pin", "lang", "currency", "totp", "passkey", "statement", "admin", "help", "hjelp", "aide"}) | CANCEL
 
 
 def split(text: str, known: Container[str] = ENGINE_COMMANDS) -> tuple[str | None, str]:
@@ -63,6 +63,7 @@ def menu(lang: str) -> list[tuple[str, str]]:
         ("portfolio", t(lang, "Your holdings")),
         ("pin", t(lang, "Set or change your PIN")),
         ("totp", t(lang, "Turn on one-time codes")),
+        ("passkey", t(lang, "Passkeys: confirm with your fingerprint or face")),
         ("lang", t(lang, "Language: /lang en|nb|fr")),
         ("currency", t(lang, "Default currency: /currency EUR")),
         ("cancel", t(lang, "Cancel what is pending")),
@@ -86,5 +87,5 @@ def help_text(lang: str) -> str:
         "• " + t(lang, "every monday send @mom 50 — a standing order"),
     ]
     lines.append(t(lang, "Every payment shows a card first; press Confirm and give your PIN in our private chat."))
-    lines.append(t(lang, "Commands: /pin /totp /lang /currency /cancel"))
+    lines.append(t(lang, "Commands: /pin /totp /passkey /lang /currency /cancel"))
     return "\n".join(lines)

@@ -84,12 +84,14 @@ class Event:
 
 @dataclass(frozen=True)
 class Button:
-    """An inline button: a press token (`data`), a deep link into the private chat, or a URL."""
+    """An inline button: a press token (`data`), a deep link into the private chat, a URL, or a web
+    page to open as a Telegram Mini App (`web_app`: an https URL; other messengers show it as a link)."""
 
     label: str
     data: str | None = None
     start_payload: str | None = None
     url: str | None = None
+    web_app: str | None = None
 
 
 @dataclass(frozen=True)

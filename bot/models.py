@@ -308,4 +308,6 @@ class AdminAct(SQLModel, table=True):
 import bot.groups.models  # noqa: E402,F401  (registers the group-money tables)
 from bot.fxmodels import FxPref  # noqa: E402,F401  (issue 13's table, registered with the others)
 from bot.operators.models import AccountStanding, Approval, AuditHead, AuditRow  # noqa: E402,F401  (registers the tables)
+from bot.passkey_tables import PasskeyCredential as PasskeyCredential  # noqa: E402  (the passkey tables)
+from bot.passkey_tables import PasskeyLink as PasskeyLink  # noqa: E402
 from bot.standing.models import Occurrence  # noqa: E402,F401  (registers bot_occurrences)

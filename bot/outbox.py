@@ -80,7 +80,7 @@ def encode_reply(reply: Reply) -> str:
 
     return json.dumps({
         "kind": reply.kind.value, "chat_id": reply.chat_id, "text": reply.text,
-        "buttons": [[[b.label, b.data, b.start_payload, b.url] for b in row] for row in reply.buttons],
+        "buttons": [[[b.label, b.data, b.start_payload, b.url, b.web_app] for b in row] for row in reply.buttons],
         "photo": attachment(reply.photo), "document": attachment(reply.document),
         "ref": reply.ref, "target_message_id": reply.target_message_id, "press_id": reply.press_id,
         "alert": reply.alert, "meta": reply.meta,

@@ -204,6 +204,24 @@ class StepUp:
         metrics.stepup_failed(locked=False)
         return PinResult(PinCheck.wrong, self.max_attempts - user.pin_failures)
 
+    def answer(self, s: Session, user: User, now: datetime, ok: bool) -> PinResult:
+        """A step-up answer checked some other way (a passkey assertion), counted like a PIN under
+        the user's row lock: refused while locked, a failure counted toward the same lockout, a
+        success resetting the count. Mutates `user`."""
+        self.lock_row(s, user)
+        until = self.locked(user, now)
+        if until is not None:
+            return PinResult(PinCheck.locked, 0, until)
+        if ok:
+            user.pin_failures = 0
+            return PinResult(PinCheck.ok, self.max_attempts)
+        user.pin_failures += 1
+        if user.pin_failures >= self.max_attempts:
+            user.pin_failures = 0
+            user.stepup_locked_until = now + self.lockout
+            return PinResult(PinCheck.locked, 0, user.stepup_locked_until)
+        return PinResult(PinCheck.wrong, self.max_attempts - user.pin_failures)
+
     # --- TOTP -----------------------------------------------------------------------------
 
     @staticmethod

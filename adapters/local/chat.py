@@ -67,11 +67,31 @@ def _show(world: LocalWorld, items: list[dict[str, object]], out: TextIO, lang: 
         buttons = item.get("buttons") or []
         if buttons:
             out.write("      " + "  ".join(f"[{b}]" for row in buttons for b in row) + "\n")  # type: ignore[union-attr]
+        for label, url in item.get("links") or []:  # type: ignore[misc]
+            out.write("      " + t(lang, "🔗 {label}: open {url}", label=label, url=url) + "\n")
     out.flush()
 
 
-def run_chat(world: LocalWorld, user: str = "alice", inp: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
-    """Read lines until /quit or end of input."""
+def run_chat(world: LocalWorld, user: str = "alice", inp: TextIO = sys.stdin, out: TextIO = sys.stdout,
+             *, web: bool = True) -> None:
+    """Read lines until /quit or end of input; with PUBLIC_BASE_URL (or WEB_SERVE) set, the bot's web
+    app (the passkey pages) runs beside it and what it makes the bot say is printed as it happens."""
+    server = None
+    if web and world.engine is not None:
+        from adapters.local.web import start_web
+
+        server = start_web(world, world.engine.settings, lambda items: _show(world, items, out, _lang(world, user)))
+        if server is not None:
+            url = world.engine.settings.public_base_url.rstrip("/") or server.url
+            out.write(t(_lang(world, user), "The bot's web pages (passkeys) answer on {url}.", url=url) + "\n")
+    try:
+        _chat_loop(world, user, inp, out)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _chat_loop(world: LocalWorld, user: str, inp: TextIO, out: TextIO) -> None:
     chat = "dm"
     out.write(_banner(_lang(world, user), user, world.output_dir))
     while True:

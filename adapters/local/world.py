@@ -58,8 +58,8 @@ def parse_duration(text: str) -> timedelta:
 
 def _buttons_json(buttons: tuple[tuple[Button, ...], ...]) -> str:
     """A message's buttons as the log keeps them: label and what a press does, row by row."""
-    return json.dumps([[{"label": b.label, "data": b.data, "start": b.start_payload, "url": b.url} for b in row]
-                       for row in buttons])
+    return json.dumps([[{"label": b.label, "data": b.data, "start": b.start_payload, "url": b.url or b.web_app}
+                        for b in row] for row in buttons])
 
 
 def _norm_label(label: str) -> str:
@@ -275,6 +275,9 @@ class LocalWorld:
                 if r.ref:
                     self.engine.message_sent(r.ref, r.chat_id, mid)
                 item: dict[str, Any] = {"chat": r.chat_id, "text": r.text, "buttons": buttons}
+                links = [[b.label, b.url or b.web_app] for row in r.buttons for b in row if b.url or b.web_app]
+                if links:
+                    item["links"] = links  # a link's address, for the terminal to print (a web page to open)
                 if r.photo is not None and r.photo.ephemeral:
                     item["secret_photo"] = r.photo.filename  # shown once, never written to disk
                 elif r.photo is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, WebAppInfo
 from telegram.error import BadRequest
 
 from bot.events import Button, Reply, ReplyKind
@@ -33,9 +33,13 @@ def _button(b: Button, bot_username: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(b.label, callback_data=b.data)
     if b.start_payload is not None:
         return InlineKeyboardButton(b.label, url=deep_link(bot_username, b.start_payload))
+    if b.web_app is not None:
+        if b.web_app.startswith("https://"):  # Telegram opens only https pages as Mini Apps
+            return InlineKeyboardButton(b.label, web_app=WebAppInfo(url=b.web_app))
+        return InlineKeyboardButton(b.label, url=b.web_app)
     if b.url is not None:
         return InlineKeyboardButton(b.label, url=b.url)
-    raise UnrenderableReply(f"button {b.label!r} has no data, deep link or url")
+    raise UnrenderableReply(f"button {b.label!r} has no data, deep link, url or web app")
 
 
 def keyboard(rows: tuple[tuple[Button, ...], ...], bot_username: str) -> InlineKeyboardMarkup | None:

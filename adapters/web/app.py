@@ -42,6 +42,7 @@ Runner = Callable[[Work[Any]], Awaitable[Any]]
 #: Route factories the composition root mounts on every run: "module:function", each
 #: function(WebContext) -> Sequence[BaseRoute]. One line a module.
 MOUNTS: list[str] = [
+    "adapters.web.passkey:routes",
     "adapters.funding.webhook:routes",  # ops: the funding provider's settlement webhook (FUNDING=bank)
     "adapters.web.metrics:routes",  # workers: this worker's /metrics
 ]
@@ -135,9 +136,10 @@ def bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
 class WebServer:
     """One uvicorn server for one app on one socket: `serve` in a running loop, or `start_thread`."""
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, *, reuse_port: bool = False) -> None:
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, *, reuse_port: bool = False,
+                 sock: socket.socket | None = None) -> None:
         self.app = app
-        self.sock = bind(host, port, reuse_port=reuse_port)
+        self.sock = sock if sock is not None else bind(host, port, reuse_port=reuse_port)
         self.port = int(self.sock.getsockname()[1])
         self.host = host
         config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,

@@ -170,7 +170,12 @@ def answer_proof(app: App, c: Ctx, st: dict[str, Any], text: str) -> bool:
 
 
 def factor_change(app: App, c: Ctx, st: dict[str, Any]) -> None:
-    """After the current factors were given: enrol a new authenticator, or turn codes off."""
+    """After the current factors were given: enrol a new authenticator, add a passkey, or turn codes off."""
+    if st.get("then") == "passkey":
+        from bot.handlers import passkey
+
+        passkey.enrol_link(app, c)
+        return
     if st.get("then") == "off":
         c.user.totp_secret, c.user.totp_pending_secret, c.user.totp_last_counter = None, None, None
         state.set(c, None)

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 
 from bot.app import App
 from bot.context import Ctx
+from bot.handlers import passkey
 from bot.models import Action
 from bot.payloads import Payload
 from bot.policy import PolicyInput
@@ -24,7 +25,8 @@ def stepup_method(app: App, c: Ctx, a: Action, payload: Payload) -> str:
     return app.policy.method(PolicyInput(
         kind=a.kind, amount_major=reference_amount(app, payload, c.now),
         new_payee=new_payee(c, payload) if enrolled else False, from_group=a.origin_group,
-        recent_count=recent_count(app, c) if enrolled else 0, totp_enrolled=enrolled))
+        recent_count=recent_count(app, c) if enrolled else 0, totp_enrolled=enrolled,
+        passkey_enrolled=passkey.enrolled(app, c)))
 
 
 def reference_amount(app: App, payload: Payload, now: datetime) -> Decimal:

@@ -14,15 +14,17 @@ from bot.bus import Bus
 from bot.clock import aware
 from bot.context import Ctx
 from bot.events import Reply, ReplyKind
-from bot.handlers import execution, funds, keypad, replies, risk, state
+from bot.handlers import execution, funds, keypad, passkey, replies, risk, state
 from bot.i18n import fmt_datetime, t, tn
 from bot.models import Action, Challenge
 from bot.operators import guard
 from bot.payloads import load, needs_stepup
+from bot.policy import needs_totp
 from bot.stepup import PinCheck
 
 
 def register(bus: Bus) -> None:
+    bus.presses[passkey.PRESS] = lambda app, c, tok, via_link: passkey.on_press(app, c, tok, passed)
     bus.answers["pin"] = answer_pin_state
     bus.answers["totp"] = answer_totp_state
 
@@ -60,6 +62,9 @@ def ask_pin(app: App, c: Ctx, challenge_id: int, dm: str, text: str) -> None:
     nonce = secrets.token_urlsafe(6)
     state.set(c, {"await": "pin", "challenge": challenge_id, "chat": dm, "kp": nonce, "entered": ""})
     c.replies.append(keypad.pin_prompt(challenge_id, dm or c.ev.chat.chat_id, text, nonce))
+    ch = c.s.get(Challenge, challenge_id)
+    if ch is not None and passkey.enrolled(app, c):  # the passkey page's button on the question
+        passkey.offer(app, c, ch, dm or c.ev.chat.chat_id)
 
 
 def on_keypad(app: App, c: Ctx, data: str) -> None:
@@ -106,7 +111,7 @@ def resume_stepup(app: App, c: Ctx, a: Action, lead: str | None = None) -> bool:
         state.set(c, {"await": "pin_new", "chat": dm, "then": ch.id})
         c.say(t(c.lang, "To confirm:\n{summary}\n\nYou need a PIN first. Choose a PIN of 4 to 8 digits.", summary=summary), chat_id=dm)
         return True
-    if ch.pin_ok and ch.method == "pin+totp":
+    if ch.pin_ok and needs_totp(ch.method):
         state.set(c, {"await": "totp", "challenge": ch.id, "chat": dm})
         c.say((lead + "\n" if lead else "") + summary + "\n\n" + t(c.lang, "Now send the 6-digit code from your authenticator app."), chat_id=dm)
         return True
@@ -229,6 +234,8 @@ def answer_pin(app: App, c: Ctx, challenge_id: int, pin: str) -> None:
     if found is None:
         return
     ch, a = found
+    if passkey.refuse_pin(c, ch):
+        return
     if refuse_exposed(c, c.ev.chat.chat_id):
         state.set(c, None)
         return
@@ -246,7 +253,7 @@ def answer_pin(app: App, c: Ctx, challenge_id: int, pin: str) -> None:
         c.replies.extend(replies.edit_or_send(c.s, f"card:{a.id}", None, t(c.lang, "Cancelled: the PIN check failed.")))
         return
     ch.pin_ok = True
-    if ch.method == "pin+totp":
+    if needs_totp(ch.method):
         state.set(c, {"await": "totp", "challenge": ch.id, "chat": c.ev.chat.chat_id})
         c.say(t(c.lang, "Now send the 6-digit code from your authenticator app."))
         return
@@ -271,13 +278,13 @@ def answer_totp(app: App, c: Ctx, challenge_id: int, code: str) -> None:
     passed(app, c, ch, a)
 
 
-def passed(app: App, c: Ctx, ch: Challenge, a: Action) -> None:
+def passed(app: App, c: Ctx, ch: Challenge, a: Action, how: str = "pin") -> None:
     """The challenge is passed: claim it and the action once, then execute after the commit."""
     claimed = c.s.execute(
         sa.update(Challenge).where(col(Challenge.id) == ch.id, col(Challenge.status) == "open").values(status="passed")
     ).rowcount  # type: ignore[attr-defined]
     state.set(c, None)
-    close_keypad(app, c, ch.id or 0)
+    close_keypad(app, c, ch.id or 0, t(c.lang, "Confirmed with your passkey.") if how == "passkey" else None)
     if claimed != 1:
         return
     moved = c.s.execute(
@@ -286,7 +293,7 @@ def passed(app: App, c: Ctx, ch: Challenge, a: Action) -> None:
     if moved != 1:
         return
     c.s.expire(a)
-    c.say(t(c.lang, "PIN accepted. Working on it…"))
+    c.say(t(c.lang, "Passkey accepted. Working on it…") if how == "passkey" else t(c.lang, "PIN accepted. Working on it…"))
     action_id = a.id
     c.after.append(lambda: execution.execute(app, action_id))
     next_waiting(app, c, action_id)

@@ -34,7 +34,7 @@ TEMPLATE = LOCALE_DIR / "finbot.pot"
 LANGS = ("nb", "fr")
 KEYWORDS = {"t": (2,), "tn": (2, 3)}
 # adapters whose own words people read (the terminal chat) take their messages from the same catalogues
-EXTRA_DIRS = (ROOT / "adapters" / "local",)
+EXTRA_DIRS = (ROOT / "adapters" / "local", ROOT / "adapters" / "web")
 
 # msgids that reach t() through a variable: statuses of actions, payment requests and orders
 # (an order status is shown with "_" replaced by a space).

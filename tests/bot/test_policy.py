@@ -28,3 +28,23 @@ def test_each_risk_asks_for_the_code_too() -> None:
 
 def test_without_a_second_factor_the_pin_is_the_step_up() -> None:
     assert ask("5000", group=True, recent=99, new_payee=True, totp=False) == "pin"
+
+
+def test_a_passkey_replaces_the_pin_and_is_the_strong_factor_above_the_threshold() -> None:
+    from bot.policy import allows_pin, needs_totp
+
+    def pk(amount: str, *, totp: bool, fallback: bool = True, group: bool = False) -> str:
+        policy = Policy(totp_above=Decimal("500"), group_totp_above=Decimal("100"), pin_fallback=fallback)
+        return policy.method(PolicyInput(kind="send", amount_major=Decimal(amount), new_payee=False,
+                                         from_group=group, recent_count=0, totp_enrolled=totp,
+                                         passkey_enrolled=True))
+
+    assert pk("20", totp=False) == "passkey/pin"  # the PIN stays as the fallback
+    assert pk("20", totp=True) == "passkey/pin"
+    assert pk("500.01", totp=True) == "passkey/pin+totp"  # a PIN then needs the code too; a passkey alone does
+    assert pk("500.01", totp=False) == "passkey"  # no code to go with a PIN: the passkey only
+    assert pk("100.01", totp=False, group=True) == "passkey"
+    assert pk("20", totp=True, fallback=False) == "passkey"
+    assert pk("5000", totp=True, fallback=False) == "passkey"
+    assert [allows_pin(m) for m in ("pin", "pin+totp", "passkey/pin", "passkey")] == [True, True, True, False]
+    assert [needs_totp(m) for m in ("pin", "pin+totp", "passkey/pin", "passkey/pin+totp")] == [False, True, False, True]

@@ -921,7 +921,7 @@ class BotApiServer:
             msg["reply_to_message"] = {k: v for k, v in target.api.items() if k != "reply_to_message"}
         markup = p.get("reply_markup")
         if markup:
-            msg["reply_markup"] = _check_markup(markup)
+            msg["reply_markup"] = _check_markup(markup, chat.type)
         return chat, msg
 
     def _api_sendmessage(self, p: JSON) -> JSON:
@@ -1242,8 +1242,9 @@ def _coerce(key: str, value: Any) -> Any:
     return value
 
 
-def _check_markup(markup: Any) -> JSON:
-    """Validate an inline keyboard as Telegram does (callback_data of 1-64 bytes)."""
+def _check_markup(markup: Any, chat_type: str = "private") -> JSON:
+    """Validate an inline keyboard as Telegram does (callback_data of 1-64 bytes; a Web App button
+    only with an https URL and only in a private chat)."""
     if not isinstance(markup, dict) or "inline_keyboard" not in markup:
         return markup if isinstance(markup, dict) else {}
     for row in markup["inline_keyboard"]:
@@ -1253,6 +1254,15 @@ def _check_markup(markup: Any) -> JSON:
             data = b.get("callback_data")
             if data is not None and not 1 <= len(str(data).encode()) <= 64:
                 raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+            web_app = b.get("web_app")
+            if web_app is not None:
+                url = str((web_app or {}).get("url") or "")
+                if not url.startswith("https://"):
+                    raise ApiError(400, f"Bad Request: inline keyboard button Web App URL '{url}' is invalid: "
+                                        "Only HTTPS links are allowed")
+                if chat_type != "private":
+                    raise ApiError(400, "Bad Request: BUTTON_TYPE_INVALID")
+                continue
             if data is None and not b.get("url"):
                 raise ApiError(400, "Bad Request: can't parse inline keyboard button")
     return {"inline_keyboard": [[dict(b) for b in row] for row in markup["inline_keyboard"]]}

@@ -47,6 +47,18 @@ def test_buttons_carry_opaque_tokens_and_deep_links(server: BotApiServer) -> Non
     assert deep_link(BOT, "p") == "https://t.me/finbot_test_bot?start=p"
 
 
+def test_a_web_app_button_opens_the_page_as_a_mini_app(server: BotApiServer) -> None:
+    alice = server.create_user("Alice", "alice")
+    server.send(alice, "/start")
+    page = "https://finbot.example.com/passkey/tok"
+    buttons = ((Button("Confirm with passkey", web_app=page),),
+               (Button("Open", web_app="http://localhost:8443/passkey/tok"),))  # http: Telegram takes only a link
+    [mid] = say(server, Reply(ReplyKind.message, str(alice.id), "To confirm", buttons=buttons))
+    assert server.message(alice.id, int(mid or 0)).buttons == [
+        [{"text": "Confirm with passkey", "web_app": {"url": page}}],
+        [{"text": "Open", "url": "http://localhost:8443/passkey/tok"}]]
+
+
 def test_callback_data_over_64_bytes_is_refused_before_sending(server: BotApiServer) -> None:
     alice = server.create_user("Alice", "alice")
     server.send(alice, "/start")

@@ -11,7 +11,7 @@ from bot.events import Attachment, Button, Reply, ReplyKind
 
 def test_replies_survive_the_round_trip() -> None:
     reply = Reply(ReplyKind.message, "-100", "Split 60 € ✓", buttons=(
-        (Button("Confirm", data="t1"), Button("Private", start_payload="p")), (Button("u", url="https://x"),)),
+        (Button("Confirm", data="t1"), Button("Private", start_payload="p")), (Button("u", url="https://x"), Button("Confirm with passkey", web_app="https://x/passkey/t"))),
         photo=Attachment("q.png", b"\x89PNG\x00\xff", "image/png"), ref="card:1", meta={"k": "v"})
     assert decode_reply(encode_reply(reply)) == reply
     answer = Reply(ReplyKind.answer_press, "1", "no", press_id="77", alert=True)
