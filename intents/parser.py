@@ -224,6 +224,15 @@ def _counts_ways(items: list[Item], m: Money) -> bool:
     return m.currency is None and nxt < len(items) and "ways" in items[nxt].cats
 
 
+_TIMES = frozenset({"times", "ganger", "gang", "fois"})
+
+
+def _counts_times(items: list[Item], m: Money) -> bool:
+    """ "every monday send @mom 50 10 times": how many times a standing order runs, not an amount."""
+    nxt = m.last + 1
+    return m.currency is None and nxt < len(items) and items[nxt].norm in _TIMES
+
+
 def _send_or_request(items: list[Item], trigger: int) -> str:
     """ "send anna a request for 20", "pay me 20 @anna": the user asks to be paid."""
     n = len(items)
@@ -373,7 +382,8 @@ class Reader:
         if intent == "tip" and not recipients and not doubtful and self.reply is not False:
             # "tip 2" as a reply: the author of the replied-to message.
             recipients = ["reply"]
-        money = [m for m in read_money(items, taken) if not m.pct and not _counts_ways(items, m)]
+        money = [m for m in read_money(items, taken) if not m.pct and not _counts_ways(items, m)
+                 and not (time.recurrence and _counts_times(items, m))]
         free = free_currencies(items, money, taken) if "cur" in seen else []
         amount, currency, amount_clarify = _amount(money, free)
         if amount_clarify is None and "tickerlike" in seen and any(_coded(items, m) for m in money):

@@ -293,3 +293,22 @@ def test_payload_kept_as_confirmed(book: Book, sqlite_url: str) -> None:
         row = s.get(Schedule, sid)
         assert row is not None and json.loads(row.payload)["legs"][0]["amount"] == 7_00
         assert row.anchor == "2026-11-17T09:00:00" and row.next_run is not None
+
+
+def test_a_count_end_reaches_the_card_and_the_series(world: Any) -> None:
+    """ "every monday send @mom 50 10 times": the parser reads 10 as the series' end, not a second
+    amount, so the card says "Ends after 10 runs." and the series stops after ten."""
+    from sqlmodel import Session, select
+
+    from bot.models import Schedule
+    from tests.bot.test_engine import onboard
+
+    onboard(world, "alice", topup="$100")
+    onboard(world, "mom", pin="5182")
+    card = world.render(world.say("alice", "dm", "every monday send @mom 50 10 times"))[-1]
+    assert "$50.00" in card["text"] and "Ends after 10 runs." in card["text"], card
+    world.render(world.press("alice", "dm", "Confirm") or [])
+    world.render(world.say("alice", "dm", "4826"))
+    with Session(world.db) as s:
+        row = s.exec(select(Schedule)).one()
+    assert row.count == 10 and row.status == "active"
