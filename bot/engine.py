@@ -131,6 +131,7 @@ class Engine:
         ev = intake.clean(ev)
         now = app.clock()
         ctx: Ctx | None = None
+        answered = False
         relabel: list[tuple[int, str]] = []
         sqlite_defer = False
         try:
@@ -161,8 +162,10 @@ class Engine:
                 relabel = list(s.info.get("relabelled", []))
                 if ctx.after and app.db.dialect.name == "postgresql":
                     defer_durability(s.connection())  # the execution's commits flush it
-                if app.outbox is not None and ev.press is not None and not s.info.get("press_answered") and not any(
-                        r.kind is ReplyKind.answer_press for r in ctx.replies):
+                answered = bool(s.info.get("press_answered")) or any(r.kind is ReplyKind.answer_press for r in ctx.replies)
+                if app.outbox is not None and ev.press is not None and not answered and not ctx.after:
+                    # a press is answered once (Telegram refuses a second answer): here, unless an after-job may
+                    answered = True
                     ctx.replies.append(Reply(ReplyKind.answer_press, ev.chat.chat_id, press_id=ev.press.press_id))
                 ctx.replies[:] = uow.queue(app, s, ctx.replies, f"event:{ev.event_id}")
                 s.commit()
@@ -175,6 +178,9 @@ class Engine:
             app.executor.forget(user_id)
         for job in ctx.after:
             replies.extend(job())
+        if app.outbox is not None and ev.press is not None and ctx.after and not answered and not any(
+                r.kind is ReplyKind.answer_press for r in replies):
+            replies.append(Reply(ReplyKind.answer_press, ev.chat.chat_id, press_id=ev.press.press_id))
         if sqlite_defer:
             flush_wal(app.db)  # durable before anyone is told (a no-op fsync when the record's commit did it)
         return replies

@@ -532,7 +532,11 @@ class Transport:
             value, replies = await self._call(work)
             if replies:
                 await self._call(self.store.record, None, replies, source="web")
-        await self._send_soon({r.chat_id for r in replies})
+        chats = {r.chat_id for r in replies}
+        if getattr(self.engine, "queues_replies", False):
+            # the engine queued the work's replies itself (the transactional outbox): deliver what is due now
+            chats |= set(await self._io_call(self.store.due_chats, time.time()))
+        await self._send_soon(chats)
         return value
 
     async def serve_web(self, stop: asyncio.Event, server: WebServer) -> None:
