@@ -72,6 +72,7 @@ ROOMS: tuple[str, ...] = (
     "bot.handlers.group_pots",
     "bot.handlers.group_tips",
     "bot.handlers.standing",
+    "bot.handlers.standing_words",
 )
 
 

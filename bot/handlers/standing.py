@@ -174,6 +174,16 @@ def on_press(app: App, c: Ctx, tok: PressToken, via_link: bool) -> None:
         c.say(text)
 
 
+def line(lang: str, item: store.Listed) -> str:
+    """A standing order's line in the list."""
+    return _line(lang, item)
+
+
+def buttons(app: App, s: Session, lang: str, row: Schedule, now: datetime) -> tuple[tuple[Button, ...], ...]:
+    """Its Pause or Resume, and Stop."""
+    return _buttons(app, s, lang, row, now)
+
+
 def _listed(row: Schedule) -> store.Listed:
     from bot.clock import aware
 

@@ -312,3 +312,33 @@ def test_a_count_end_reaches_the_card_and_the_series(world: Any) -> None:
     with Session(world.db) as s:
         row = s.exec(select(Schedule)).one()
     assert row.count == 10 and row.status == "active"
+
+
+@pytest.mark.parametrize(("lang", "pause", "resume"), [
+    ("en", "pause my weekly payment to @mom", "resume my weekly payment to @mom"),
+    ("nb", "sett den faste betalingen til @mom på pause", "gjenoppta den faste betalingen til @mom"),
+    ("fr", "suspends le virement hebdomadaire à @mom", "reprends le virement hebdomadaire à @mom"),
+])
+def test_pause_and_resume_by_words(world: Any, lang: str, pause: str, resume: str) -> None:
+    """Pause and resume by message, in en, nb and fr: the order keeps its rhythm, nothing runs while paused."""
+    from sqlmodel import Session, select
+
+    from bot.models import Schedule
+    from tests.bot.test_engine import onboard
+
+    onboard(world, "alice", topup="$100")
+    onboard(world, "mom", pin="5182")
+    world.render(world.say("alice", "dm", "every monday send @mom 5"))
+    world.render(world.press("alice", "dm", "Confirm") or [])
+    world.render(world.say("alice", "dm", "4826"))
+    world.render(world.say("alice", "dm", f"/lang {lang}"))
+
+    def status() -> str:
+        with Session(world.db) as s:
+            return s.exec(select(Schedule)).one().status
+
+    assert status() == "active"
+    world.render(world.say("alice", "dm", pause))
+    assert status() == "paused"
+    world.render(world.say("alice", "dm", resume))
+    assert status() == "active"
