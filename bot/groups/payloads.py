@@ -20,9 +20,31 @@ def _label(body: dict[str, Any], label: str | None) -> dict[str, Any]:
     return body
 
 
+class _Pays:
+    """A payload that takes `amount` of `currency` from the initiator's wallet when it runs."""
+
+    currency: str
+    amount: int
+
+    def funds_needed(self) -> tuple[str, int] | None:
+        return self.currency, self.amount
+
+    def amount_major(self) -> Decimal:
+        return from_minor(self.amount, self.currency)
+
+
+class _PaysOne(_Pays):
+    """... and pays it to one person."""
+
+    to_user: int
+
+    def payees(self) -> set[int | None]:
+        return {self.to_user}
+
+
 @register_payload
 @dataclass(frozen=True)
-class RedPacketFund(Payload):
+class RedPacketFund(_Pays, Payload):
     """Holding a red packet's parts from the sender's wallet (each part its own hold), for members to claim."""
 
     kind: ClassVar[str] = "red_packet"
@@ -56,16 +78,10 @@ class RedPacketFund(Payload):
             text += "\n" + t(lang, "Note: {note}", note=self.note)
         return text
 
-    def funds_needed(self) -> tuple[str, int] | None:
-        return self.currency, self.amount
-
-    def amount_major(self) -> Decimal:
-        return from_minor(self.amount, self.currency)
-
 
 @register_payload
 @dataclass(frozen=True)
-class PotPay(Payload):
+class PotPay(_Pays, Payload):
     """One member's part paid into a pot (held until the organiser closes or cancels it)."""
 
     kind: ClassVar[str] = "pot_pay"
@@ -96,16 +112,10 @@ class PotPay(Payload):
                              "comes back to you).", who=self.to_label))
         return "\n".join(lines)
 
-    def funds_needed(self) -> tuple[str, int] | None:
-        return self.currency, self.amount
-
-    def amount_major(self) -> Decimal:
-        return from_minor(self.amount, self.currency)
-
 
 @register_payload
 @dataclass(frozen=True)
-class SettlePay(Payload):
+class SettlePay(_PaysOne, Payload):
     """A settle-up payment: the debtor pays the creditor what the simplified debts say, recorded against the debts."""
 
     kind: ClassVar[str] = "settle"
@@ -133,15 +143,6 @@ class SettlePay(Payload):
             t(lang, "Settle up: pay {amount} to {who}", amount=money_text(self.amount, self.currency, lang), who=self.to_label),
             t(lang, "Fee: {fee}", fee=money_text(0, self.currency, lang)),
         ])
-
-    def funds_needed(self) -> tuple[str, int] | None:
-        return self.currency, self.amount
-
-    def amount_major(self) -> Decimal:
-        return from_minor(self.amount, self.currency)
-
-    def payees(self) -> set[int | None]:
-        return {self.to_user}
 
 
 @dataclass(frozen=True)
@@ -206,7 +207,7 @@ class Expense(Payload):
 
 @register_payload
 @dataclass(frozen=True)
-class Tip(Payload):
+class Tip(_PaysOne, Payload):
     """A tip to a message's author: a payment like any other; `pinless` when the small-tip allowance covers it."""
 
     kind: ClassVar[str] = "tip"
@@ -234,15 +235,6 @@ class Tip(Payload):
             t(lang, "Tip {amount} to {who}", amount=money_text(self.amount, self.currency, lang), who=self.to_label),
             t(lang, "Fee: {fee}", fee=money_text(0, self.currency, lang)),
         ])
-
-    def funds_needed(self) -> tuple[str, int] | None:
-        return self.currency, self.amount
-
-    def amount_major(self) -> Decimal:
-        return from_minor(self.amount, self.currency)
-
-    def payees(self) -> set[int | None]:
-        return {self.to_user}
 
 
 @register_payload
