@@ -39,6 +39,7 @@ from bot.config import load_settings  # noqa: E402
 from bot.events import Chat, ChatKind, Event, Person, Press  # noqa: E402
 from ledger import create_engine  # noqa: E402
 
+args_tottime = False
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
@@ -229,7 +230,7 @@ def run(url: str, n: int, counter: Counter, profile: bool, big: bool = False) ->
         counter.sql.clear()
     if prof:
         out = io.StringIO()
-        pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(prof, stream=out).sort_stats(*(("tottime",) if args_tottime else ("cumulative",))).print_stats(45)
         print(out.getvalue())
     db.dispose()
 
@@ -240,8 +241,11 @@ def main() -> None:
     ap.add_argument("--no-pg", action="store_true")
     ap.add_argument("--cprofile", action="store_true")
     ap.add_argument("--sql", action="store_true", help="also list the statements by text")
+    ap.add_argument("--tottime", action="store_true", help="order the cProfile by own time, not cumulative")
     ap.add_argument("--big", action="store_true", help="seed bench/engine.py's big book first")
     args = ap.parse_args()
+    global args_tottime
+    args_tottime = args.tottime
     counter = Counter()
     counter.keep_sql = args.sql
     instrument_pg(counter)

@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session, col
 
 from bot.config import Settings
 from bot.directory import owner_of
@@ -153,15 +154,17 @@ def period_starts(now: datetime) -> tuple[datetime, datetime]:
     return day, day.replace(day=1)
 
 
-def used_since(s: Session, user_id: int, since: datetime) -> list[tuple[str, dict[str, Any]]]:
-    """(kind, payload) of the person's executed moving actions done since `since`."""
-    import json
-
-    rows = s.exec(
-        select(Action).where(col(Action.initiator_id) == user_id, col(Action.status) == "executed",
-                             col(Action.kind).in_(MOVING), col(Action.done_at) >= since)
+def used_since(s: Session, user_id: int, month: datetime, day: datetime) -> tuple[dict[str, int], dict[str, int]]:
+    """What the person's executed moving actions took out since `month` and since `day` (minor units per
+    currency): one indexed sum over the period's rows (bot_actions: initiator, status, done_at)."""
+    since_day = sa.case((col(Action.done_at) >= day, col(Action.moved_minor)), else_=0)
+    rows = s.execute(
+        sa.select(col(Action.moved_currency), sa.func.sum(col(Action.moved_minor)), sa.func.sum(since_day))
+        .where(col(Action.initiator_id) == user_id, col(Action.status) == "executed", col(Action.done_at) >= month,
+               col(Action.moved_minor).is_not(None))
+        .group_by(col(Action.moved_currency))
     ).all()
-    return [(a.kind, json.loads(a.payload)) for a in rows]
+    return ({str(cur): int(m or 0) for cur, m, _ in rows}, {str(cur): int(d or 0) for cur, _, d in rows})
 
 
 def limit_breach(s: Session, settings: Settings, rates: RatesPort, user: User, kind: str, payload: dict[str, Any],
@@ -174,8 +177,9 @@ def limit_breach(s: Session, settings: Settings, rates: RatesPort, user: User, k
     day, month = period_starts(now)
     on = now.date()
     try:
-        month_used = used_ref(rates, reference, used_since(s, user.id, month), on)
-        day_used = used_ref(rates, reference, used_since(s, user.id, day), on)
+        month_moved, day_moved = used_since(s, user.id, month, day)
+        month_used = used_ref(rates, reference, month_moved, on)
+        day_used = used_ref(rates, reference, day_moved, on)
         return breach(settings, rates, user.kyc_tier, kind, payload, on, day_used, month_used)
     except FxError:
         return None

@@ -9,36 +9,17 @@ from decimal import Decimal
 from typing import Any
 
 from bot.config import Settings
+from bot.moved import MOVING, amount_of, moved_currency
 from bot.rates import RatesPort
 from ledger.money import to_minor
 
-# the kinds of action that move the initiator's money or place an order (requests and splits move nothing)
-MOVING = ("send", "deposit", "withdraw", "pay_request", "buy", "sell", "convert")
-
+__all__ = ["MOVING", "Breach", "amount_of", "breach", "moved_currency", "tier_limits", "used_ref"]
 
 def limit_of(settings: Settings, tier: int) -> Decimal | None:
     """The most one payment may be at this tier, in LIMITS_CURRENCY major units; None for no limit."""
     if tier >= 2:
         return None
     return settings.kyc_tier0_limit if tier <= 0 else settings.kyc_tier1_limit
-
-
-def amount_of(kind: str, payload: dict[str, Any]) -> int | None:
-    """What one action moves, in minor units of its currency: every leg of a send, the cash held
-    for a buy (or its estimate), the estimate of a sell; None for kinds that move nothing."""
-    if kind not in MOVING:
-        return None
-    fx = payload.get("fx")
-    if isinstance(fx, dict) and "cost" in fx:  # a conversion: what leaves the wallet, the fee included
-        return int(fx["cost"]) + int(fx.get("fee", 0))
-    if kind == "send":
-        return sum(int(leg["amount"]) for leg in payload.get("legs", []))
-    if kind in ("buy", "sell"):
-        for key in ("reserve", "estimate"):
-            if payload.get(key) is not None:
-                return int(payload[key])
-        return None
-    return int(payload["amount"]) if payload.get("amount") is not None else None
 
 
 # -- limits in one reference currency (issue 13) ------------------------------------------------
@@ -68,14 +49,6 @@ def tier_limits(settings: Settings, tier: int) -> dict[str, Decimal | None]:
                 "month": settings.kyc_tier0_monthly_limit}
     return {"payment": settings.kyc_tier1_limit, "day": settings.kyc_tier1_daily_limit,
             "month": settings.kyc_tier1_monthly_limit}
-
-
-def moved_currency(kind: str, payload: dict[str, Any]) -> str:
-    """The currency `amount_of` counts in: what leaves the wallet (the sell side of a conversion)."""
-    fx = payload.get("fx")
-    if isinstance(fx, dict) and fx.get("sell"):
-        return str(fx["sell"])
-    return str(payload["currency"])
 
 
 def to_reference(rates: RatesPort, minor: int, currency: str, reference: str, on: date) -> int:
@@ -115,11 +88,6 @@ def breach(settings: Settings, rates: RatesPort, tier: int, kind: str, payload: 
     return None
 
 
-def used_ref(rates: RatesPort, reference: str, done: list[tuple[str, dict[str, Any]]], on: date) -> int:
-    """What executed actions (kind, payload) moved, summed in reference minor units at the rate of `on`."""
-    total = 0
-    for kind, payload in done:
-        minor = amount_of(kind, payload)
-        if minor is not None:
-            total += to_reference(rates, minor, moved_currency(kind, payload), reference, on)
-    return total
+def used_ref(rates: RatesPort, reference: str, moved: dict[str, int], on: date) -> int:
+    """What executed actions moved (minor units per currency), summed in reference minor units at the rate of `on`."""
+    return sum(to_reference(rates, minor, cur, reference, on) for cur, minor in sorted(moved.items()) if minor)

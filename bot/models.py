@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 
@@ -105,6 +106,8 @@ class Action(SQLModel, table=True):
     __table_args__ = (
         Index("ix_bot_actions_initiator_status_created", "initiator_id", "status", "created_at"),
         Index("ix_bot_actions_status_expires", "status", "expires_at"),
+        # what a day or month of executed payments used of the limits: one indexed sum (migration 0006)
+        Index("ix_bot_actions_initiator_status_done", "initiator_id", "status", "done_at"),
     )
 
     id: str = Field(primary_key=True)  # derived from where it came from: messenger, chat, message
@@ -124,6 +127,18 @@ class Action(SQLModel, table=True):
     created_at: datetime
     expires_at: datetime
     done_at: datetime | None = None
+    # what it takes out of the initiator's wallet (bot/moved.py), set from the payload when it is made
+    moved_minor: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    moved_currency: str | None = None
+
+
+@event.listens_for(Action, "before_insert")
+def _moved(mapper: object, connection: object, target: Action) -> None:
+    """Every action is made with what it moves (its payload never changes after: the digest binds it)."""
+    if target.moved_minor is None and target.payload:
+        from bot.moved import moved
+
+        target.moved_minor, target.moved_currency = moved(target.kind, json.loads(target.payload))
 
 
 class PressToken(SQLModel, table=True):
