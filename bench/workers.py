@@ -71,11 +71,11 @@ def worker_main() -> None:
                           broker=build_broker(settings, db, None), db=db)
     deliver = tg_app.Transport._deliver
 
-    async def marked(self: Any, row: Any) -> bool:
+    async def marked(self: Any, row: Any, *args: Any) -> bool:
         r = row.reply
         if r is not None and r.kind in (ReplyKind.message, ReplyKind.edit) and r.text:
             row = dataclasses.replace(row, reply=dataclasses.replace(r, text=f"{r.text}{MARK}{row.id}"))
-        return await deliver(self, row)
+        return await deliver(self, row, *args)
 
     tg_app.Transport._deliver = marked  # type: ignore[method-assign]
     policy = OutboxPolicy(max_attempts=5, backoff_base=0.2, backoff_cap=2.0, idle_seconds=0.2, wait_seconds=0.0,

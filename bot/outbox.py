@@ -181,6 +181,20 @@ def claim(db: sa.Engine, messenger: str, worker: str, *, now: float | None = Non
     return [_read(r) for r in rows]
 
 
+def renew(db: sa.Engine, row_id: int, worker: str, *, lease_seconds: float, now: float | None = None) -> bool:
+    """Extend `worker`'s lease on a row it claimed, just before and while sending it: False when the row is no longer
+    its to send (settled, released, or its lease ran out and another worker claimed it), so it is not sent twice.
+    The update is the fence: a claimer taking the row over and this renewal are serialised on the row."""
+    at = time.time() if now is None else now
+    with db.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")  # soft state, as the claim
+        moved = conn.execute(sa.update(messages).where(messages.c.id == row_id, messages.c.status == PENDING,
+                                                       messages.c.claimed_by == worker[:96], messages.c.lease_until > 0)
+                             .values(lease_until=at + lease_seconds)).rowcount
+    return bool(moved == 1)
+
+
 def mark_sent(db: sa.Engine, row_id: int, message_id: str | None = None, now: float | None = None) -> bool:
     """The row was delivered: never sent again. False when it was already settled."""
     with db.begin() as conn:

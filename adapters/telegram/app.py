@@ -374,20 +374,27 @@ class Transport:
             if not rows:
                 return
             row = rows[0]
+            claimed_at = time.monotonic()
             if row.reply is None:
                 await self._give_up(row, row.problem or "unreadable", row.attempts)
                 continue
-            if not await self._deliver(row):
+            if not await self._deliver(row, claimed_at):
                 return
 
-    async def _deliver(self, row: OutboxRow) -> bool:
-        """Try one reply once: True when it is settled (sent or given up), False to retry later."""
+    async def _deliver(self, row: OutboxRow, claimed_at: float | None = None) -> bool:
+        """Try one reply once: True when it is settled (sent or given up), False to retry later. `claimed_at`
+        (monotonic): when its lease was taken, if just now (then the lease is renewed only once the send lasts)."""
         assert row.reply is not None
         reply = row.reply
         attempts = row.attempts + 1
         for _ in range(3):
             try:
-                message_id = await render(self.bot, reply, self.me.username)
+                held, message_id = await self._send_leased(row, reply, claimed_at)
+                claimed_at = None
+                if not held:
+                    log.warning("reply %s (outbox row %d) to chat %s is another worker's now (this worker's lease ran "
+                                "out before it was sent): not sent here", reply.kind.value, row.id, reply.chat_id)
+                    return True
             except ChatMigrated as exc:
                 log.info("chat %s is now supergroup %s", reply.chat_id, exc.new_chat_id)
                 reply = dataclasses.replace(reply, chat_id=str(exc.new_chat_id))
@@ -414,6 +421,31 @@ class Transport:
             return True
         await self._give_up(row, f"chat {row.chat_id} kept migrating", attempts)
         return True
+
+    async def _send_leased(self, row: OutboxRow, reply: Reply, claimed_at: float | None) -> tuple[bool, str | None]:
+        """Send one claimed reply while holding its lease: renewed just before the call (the fence: a lease that
+        ran out meanwhile, e.g. in a long stall, and was claimed by another worker is not sent here) and every
+        third of the lease while the call (and the flood limiter's waits in it) lasts. (held, message id): held is
+        False when it was not this worker's to send (then nothing was sent)."""
+        lease = self.outbox.lease_seconds
+        fresh = claimed_at is not None and time.monotonic() - claimed_at < lease / 3
+        if not fresh and not await self._io_call(self.store.renew, row.id, self.worker, lease):
+            return False, None
+        beat = asyncio.ensure_future(self._keep_lease(row.id, lease))
+        try:
+            return True, await render(self.bot, reply, self.me.username)
+        finally:
+            beat.cancel()
+
+    async def _keep_lease(self, row_id: int, lease: float) -> None:
+        while True:
+            await asyncio.sleep(lease / 3)
+            try:
+                if not await self._io_call(self.store.renew, row_id, self.worker, lease):
+                    log.warning("lost the lease of outbox row %d while sending it", row_id)
+                    return
+            except Exception:
+                log.exception("cannot renew the lease of outbox row %d", row_id)
 
     async def _give_up(self, row: OutboxRow, error: str, attempts: int) -> None:
         """Move a reply to the dead letters (logged; `/admin deadletters` lists them)."""

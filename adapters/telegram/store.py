@@ -279,6 +279,10 @@ class TelegramStore:
         """The oldest due reply of `chat` (or of each chat), leased to `worker` (bot/outbox.py's claim)."""
         return outbox.claim(self.db, MESSENGER, worker, limit=limit, lease_seconds=lease_seconds, chat=chat)
 
+    def renew(self, row_id: int, worker: str, lease_seconds: float) -> bool:
+        """Keep `worker`'s lease on a claimed reply while it is sent; False when it is not this worker's any more."""
+        return outbox.renew(self.db, row_id, worker, lease_seconds=lease_seconds)
+
     def mark(self, row_id: int, status: str, message_id: str | None = None) -> None:
         """Record what became of one queued reply (sent with its message id, or failed)."""
         if status == SENT:

@@ -101,3 +101,22 @@ def test_sweepers_and_a_claimer_in_processes_pay_each_escrow_once(world: object,
             assert fate == escrow.RETURNED, "nobody claimed the odd ones"
     assert balance(world, "alice") == 10000 - paid_out
     _green(world)
+
+
+def test_a_sender_whose_lease_ran_out_and_was_taken_over_does_not_send_the_reply(db_url: str) -> None:
+    """The fence before a send (and the renewal while it lasts): a worker stalled past its lease finds the row
+    another worker's, so only one of them sends it; a worker still holding its lease keeps it."""
+    db = sa.create_engine(db_url)
+    outbox.ensure(db)
+    with db.begin() as conn:
+        outbox.enqueue(conn, "telegram", [Reply(ReplyKind.message, "42", "hello")], "update:1")
+    (a,) = outbox.claim(db, "telegram", "w-a", now=1000.0, lease_seconds=10)
+    assert outbox.renew(db, a.id, "w-a", lease_seconds=10, now=1005.0), "a live lease is renewed"
+    assert not outbox.claim(db, "telegram", "w-b", now=1012.0, lease_seconds=10), "renewed: not claimable yet"
+    (b,) = outbox.claim(db, "telegram", "w-b", now=1016.0, lease_seconds=10)  # w-a stalled past its lease
+    assert b.id == a.id
+    assert not outbox.renew(db, a.id, "w-a", lease_seconds=10, now=1017.0), "w-a must not send it now"
+    assert outbox.renew(db, b.id, "w-b", lease_seconds=10, now=1017.0)
+    assert outbox.mark_sent(db, b.id, "m1")
+    assert not outbox.renew(db, b.id, "w-b", lease_seconds=10), "a settled row is nobody's to send"
+    db.dispose()
