@@ -157,6 +157,28 @@ def _heads(messenger: str, now: float, chat: str | None) -> sa.Select[Any]:
     return q
 
 
+def _claim_statement(chat: bool) -> Any:
+    """PostgreSQL's claim in one statement (built once): lease the oldest due unleased row of each chat (of one chat
+    when `chat`), locked with SKIP LOCKED, and return them. Parameters: b_messenger, now, b_chat, lim, until, b_worker (bound names
+    other than the columns, as an UPDATE requires)."""
+    m = messages
+    earlier = messages.alias("earlier")
+    now = sa.bindparam("now", type_=sa.Float)
+    heads = (sa.select(m.c.id).where(
+        m.c.messenger == sa.bindparam("b_messenger"), m.c.status == PENDING, m.c.next_at <= now, m.c.lease_until <= now,
+        ~sa.exists().where(earlier.c.messenger == m.c.messenger, earlier.c.chat_id == m.c.chat_id,
+                           earlier.c.status == PENDING, earlier.c.id < m.c.id))
+        .order_by(m.c.id).limit(sa.bindparam("lim", type_=sa.Integer)).with_for_update(skip_locked=True, of=m))
+    if chat:
+        heads = heads.where(m.c.chat_id == sa.bindparam("b_chat"))
+    return (sa.update(m).where(m.c.id.in_(heads.scalar_subquery()), m.c.lease_until <= now)
+            .values(lease_until=sa.bindparam("until", type_=sa.Float), claimed_by=sa.bindparam("b_worker"))
+            .returning(*m.c))
+
+
+_CLAIM = {True: _claim_statement(True), False: _claim_statement(False)}
+
+
 def claim(db: sa.Engine, messenger: str, worker: str, *, now: float | None = None, limit: int = 50,
           lease_seconds: float = 60.0, chat: str | None = None) -> list[Queued]:
     """Take up to `limit` rows to send (at most one a chat: each chat's oldest), leased to `worker`.
@@ -164,19 +186,26 @@ def claim(db: sa.Engine, messenger: str, worker: str, *, now: float | None = Non
     On PostgreSQL the candidate rows are locked with SKIP LOCKED, so concurrent claimers never take the same
     row; the lease (committed with the claim) keeps the row out of others' claims while it is being sent."""
     at = time.time() if now is None else now
-    q = _heads(messenger, at, chat).limit(limit)
+    until = at + lease_seconds
     with db.begin() as conn:
         if conn.dialect.name == "postgresql":
-            # a lease is soft state (lost in a database crash, it only means another try): no need to wait for fsync
-            conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-            q = q.with_for_update(skip_locked=True, of=messages)
-        ids = [int(i) for i in conn.execute(q).scalars()]
+            # one statement: lock the heads (SKIP LOCKED), lease them, return them
+            params: dict[str, Any] = {"b_messenger": messenger, "now": at, "lim": limit, "until": until,
+                                      "b_worker": worker[:96]}
+            if chat is not None:
+                params["b_chat"] = chat
+            got = list(conn.execute(_CLAIM[chat is not None], params).all())
+            if got:
+                # a lease is soft state (lost in a database crash, it only means another try): no need to wait for fsync
+                conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+            return [_read(r) for r in sorted(got, key=lambda r: int(r.id))]
+        ids = [int(i) for i in conn.execute(_heads(messenger, at, chat).limit(limit)).scalars()]
         if not ids:
             return []
         conn.execute(sa.update(messages).where(messages.c.id.in_(ids), messages.c.lease_until <= at)
-                     .values(lease_until=at + lease_seconds, claimed_by=worker[:96]))
+                     .values(lease_until=until, claimed_by=worker[:96]))
         rows = conn.execute(sa.select(messages).where(messages.c.id.in_(ids), messages.c.claimed_by == worker[:96],
-                                                      messages.c.lease_until == at + lease_seconds)
+                                                      messages.c.lease_until == until)
                             .order_by(messages.c.id)).all()
     return [_read(r) for r in rows]
 

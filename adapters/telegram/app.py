@@ -40,6 +40,9 @@ from bot.config import Settings
 from bot.crash import crash_point
 from bot.events import Event, Reply, ReplyKind
 
+#: how long a kick waits for others to join it (replies an update queued in chats other than its own)
+KICK_COALESCE_SECONDS = 0.05
+
 log = logging.getLogger("finbot.telegram")
 
 # chat_member comes only when asked for here and the bot is an administrator; my_chat_member tells the bot about itself
@@ -134,6 +137,8 @@ class Transport:
         self._unrecorded: dict[int, list[Reply]] = {}
         self._chat_tasks: dict[str, asyncio.Task[None]] = {}
         self._jobs: set[asyncio.Future[None]] = set()
+        self._kick_pending = False
+        self._last_kick = 0.0
         self._inbox_kick = asyncio.Event()
         self.leader = Leadership(self.settings.database_url)
 
@@ -273,9 +278,7 @@ class Transport:
         chats = {r.chat_id for r in replies}
         if queued:  # the engine queued its replies itself: deliver in the update's chat now, the others soon
             chats.add(chat_key(update))
-            job = asyncio.ensure_future(self.kick())
-            self._jobs.add(job)
-            job.add_done_callback(self._jobs.discard)
+            self._kick_soon()
         await self._send_soon(chats)
 
     async def _handle(self, event: Event) -> list[Reply]:
@@ -340,6 +343,27 @@ class Transport:
             task = self._chat_tasks.get(chat)
             if task is None or task.done():
                 self._start_chat(chat)
+
+    def _kick_soon(self) -> None:
+        """A `kick` now, or, when one ran within KICK_COALESCE_SECONDS, once that time is up: under load (a kick
+        asked for by every handled update) the kicks asked for meanwhile become one look at the due chats."""
+        if self._kick_pending:
+            return
+        wait = self._last_kick + KICK_COALESCE_SECONDS - time.monotonic()
+        self._kick_pending = True
+
+        async def later() -> None:
+            try:
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            finally:
+                self._kick_pending = False
+                self._last_kick = time.monotonic()
+            await self.kick()
+
+        job = asyncio.ensure_future(later())
+        self._jobs.add(job)
+        job.add_done_callback(self._jobs.discard)
 
     async def _chat_round(self, chat: str) -> None:
         """One delivery round for `chat` that starts after now (so it sees what was just queued)."""
@@ -415,7 +439,7 @@ class Transport:
             metrics.reply_sent(reply.kind.value)
             if reply.ref and message_id and reply.kind is ReplyKind.message:
                 try:
-                    await self._call(self.engine.message_sent, reply.ref, reply.chat_id, message_id)
+                    await self._io_call(self.engine.message_sent, reply.ref, reply.chat_id, message_id)  # its own session: off the engine thread
                 except Exception:
                     log.exception("engine.message_sent failed for %s", reply.ref)
             return True
