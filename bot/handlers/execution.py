@@ -40,16 +40,24 @@ def on_ledger(app: App, run_id: str, payload: Payload) -> Outcome:
     return outcome
 
 
-def execute(app: App, action_id: str) -> list[Reply]:
-    """Run an executing action's executor once, then record what came of it (once)."""
-    with Session(app.db, expire_on_commit=False) as s:
-        a = s.get(Action, action_id)
-        if a is None or a.status != "executing":
-            return []
-        payload = load(a.payload)
-        kind = a.kind
-        run_id = attempt_id(a.id, a.attempt)
-        s.rollback()
+def execute(app: App, action_id: str, known: tuple[str, str, int] | None = None) -> list[Reply]:
+    """Run an executing action's executor once, then record what came of it (once). `known`: (kind, payload,
+    attempt) of an action the caller's committed transaction just moved to executing, so it is not read again; were
+    it executed meanwhile (a tick elsewhere), running it again moves nothing (its ids derive from the attempt, and
+    the ledger remembers failed ids too) and `record`'s guarded update tells nothing twice."""
+    if known is not None:
+        kind, body, attempt = known
+        payload = load(body)
+        run_id = attempt_id(action_id, attempt)
+    else:
+        with Session(app.db, expire_on_commit=False) as s:
+            a = s.get(Action, action_id)
+            if a is None or a.status != "executing":
+                return []
+            payload = load(a.payload)
+            kind = a.kind
+            run_id = attempt_id(a.id, a.attempt)
+            s.rollback()
     run = app.bus.executors.get(kind)
     outcome = run(app, run_id, payload) if run is not None else Outcome(False, "unknown_action")
     return record(app, action_id, payload, outcome)

@@ -292,10 +292,10 @@ def passed(app: App, c: Ctx, ch: Challenge, a: Action, how: str = "pin") -> None
     ).rowcount  # type: ignore[attr-defined]
     if moved != 1:
         return
+    action_id, known = a.id, (a.kind, a.payload, a.attempt)  # read before the expiry (which would read them again)
     c.s.expire(a)
     c.say(t(c.lang, "Passkey accepted. Working on it…") if how == "passkey" else t(c.lang, "PIN accepted. Working on it…"))
-    action_id = a.id
-    c.after.append(lambda: execution.execute(app, action_id))
+    c.after.append(lambda: execution.execute(app, action_id, known))
     next_waiting(app, c, action_id)
 
 

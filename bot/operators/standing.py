@@ -18,17 +18,28 @@ from ledger.money import to_minor
 LIMIT_NAMES = ("per_payment", "per_day", "per_month")
 
 
+_NONE = "operators.no_standing"  # s.info: user ids with no row, read once a session (an event's limit and freeze checks)
+
+
 def standing(s: Session, user_id: int) -> AccountStanding | None:
-    """The row operators set on this account, if any."""
-    return s.get(AccountStanding, user_id)
+    """The row operators set on this account, if any. A row read is in the session's identity map; that there is
+    none is remembered for the session too, so the checks of one event ask the database once."""
+    missing: set[int] = s.info.setdefault(_NONE, set())
+    if user_id in missing:
+        return None
+    row = s.get(AccountStanding, user_id)
+    if row is None:
+        missing.add(user_id)
+    return row
 
 
 def standing_row(s: Session, user_id: int) -> AccountStanding:
     """The row, made when missing."""
-    row = s.get(AccountStanding, user_id)
+    row = standing(s, user_id)
     if row is None:
         row = AccountStanding(user_id=user_id)
         s.add(row)
+        s.info.setdefault(_NONE, set()).discard(user_id)
     return row
 
 
@@ -36,7 +47,7 @@ def is_frozen(s: Session, user_id: int | None) -> bool:
     """Whether an operator froze this account (it cannot send, request, confirm, trade or withdraw)."""
     if user_id is None:
         return False
-    row = s.get(AccountStanding, user_id)
+    row = standing(s, user_id)
     return bool(row is not None and row.frozen)
 
 
@@ -44,7 +55,7 @@ def is_closed(s: Session, user_id: int | None) -> bool:
     """Whether the person closed this account."""
     if user_id is None:
         return False
-    row = s.get(AccountStanding, user_id)
+    row = standing(s, user_id)
     return bool(row is not None and row.closed_at is not None)
 
 
