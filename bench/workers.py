@@ -345,6 +345,10 @@ def one_run(n_workers: int, people: int, group_size: int, workdir: Path) -> dict
     procs = {i: spawn(i, env, log) for i in range(1, n_workers + 1)}
     try:
         server.wait_until(lambda: server.calls_of("deleteWebhook"), 60)
+        time.sleep(3.0)
+        dead = [i for i, p in procs.items() if p.poll() is not None]
+        if dead:  # a run with fewer live workers than it says would report a false ratio
+            raise RuntimeError(f"workers {dead} exited at start; see {log}")
         driver = Driver(server, people, group_size)
         total_planned = sum(len([s for s in p.steps if s[0] not in ("free", "barrier")]) for p in driver.people)
         kill_at = int(total_planned * 0.4)
@@ -380,6 +384,7 @@ def one_run(n_workers: int, people: int, group_size: int, workdir: Path) -> dict
         elapsed = time.perf_counter() - t0
         out.update(elapsed=elapsed, killed=killed, updates_sent=driver.sent, replays=driver.replays,
                    wrong_presses=driver.wrong_presses, stuck=[p.stuck for p in driver.people if p.stuck])
+        out["workers_alive_at_end"] = sum(1 for p in procs.values() if p.poll() is None)
     finally:
         for p in procs.values():
             if p.poll() is None:
@@ -518,7 +523,8 @@ def main() -> None:
               f"duplicates {r['duplicate_replies']}, lost {r['lost_replies_outbox']}+{r['lost_replies_unqueued']}, "
               f"out of order {r['out_of_order']}, double executions {r['double_executions']}, "
               f"wallets unlike the model {r['wallets_unlike_model']}, ledger {r['ledger_check']}, "
-              f"killed worker {r['killed'].get('slot')} at update {r['killed'].get('at')}")
+              f"killed worker {r['killed'].get('slot')} at update {r['killed'].get('at')}, "
+              f"workers alive at the end {r.get('workers_alive_at_end')} of {r['workers']}")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,24 @@ def bot_metadata() -> sa.MetaData:
     return md
 
 
+def create_tables(metadata: sa.MetaData, bind: sa.Engine | sa.Connection) -> None:
+    """Create the tables of `metadata` that are missing. On PostgreSQL under an advisory lock held to the end of the
+    transaction: workers starting at once would otherwise race in CREATE TABLE (one of them failing on a duplicate
+    type name) for the tables made on demand (outbox, dead letters, the transport's and the paper broker's)."""
+    def create(conn: sa.Connection) -> None:
+        if conn.dialect.name == "postgresql":
+            from bot.claims import lock_key
+
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key("finbot:create_tables")})
+        metadata.create_all(conn, checkfirst=True)
+
+    if isinstance(bind, sa.Connection):
+        create(bind)
+        return
+    with bind.begin() as conn:
+        create(conn)
+
+
 def migrate(engine: sa.Engine, scripts: Path | None = None) -> None:
     """Bring the engine's tables to the newest revisions (alembic upgrade heads: revisions written side by side
     on one parent, e.g. by helpers working at once, each apply; a merge revision can join them later); idempotent."""

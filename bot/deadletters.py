@@ -46,7 +46,9 @@ class DeadLetter:
 
 def ensure(bind: sa.Engine | sa.Connection) -> None:
     """Create the table if it is not there yet."""
-    metadata.create_all(bind, checkfirst=True)
+    from bot.db import create_tables
+
+    create_tables(metadata, bind)
 
 
 def add(conn: sa.Connection, *, messenger: str, source: str, outbox_id: int | None, chat_id: str | None,

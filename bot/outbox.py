@@ -66,7 +66,9 @@ class Queued:
 
 def ensure(bind: sa.Engine | sa.Connection) -> None:
     """Create the table if it is not there yet."""
-    metadata.create_all(bind, checkfirst=True)
+    from bot.db import create_tables
+
+    create_tables(metadata, bind)
 
 
 # ------------------------------------------------------------------ payloads

@@ -23,7 +23,9 @@ class DbStateStore:
     def __init__(self, db: sa.Engine, name: str = "paper") -> None:
         self.db = db
         self.name = name
-        _md.create_all(db, checkfirst=True)
+        from bot.db import create_tables
+
+        create_tables(_md, db)
 
     def load(self) -> dict[str, Any] | None:
         with self.db.connect() as conn:

@@ -32,6 +32,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
 from bot import deadletters, outbox
+from bot.db import create_tables
 from bot.events import Reply
 
 log = logging.getLogger("finbot.telegram")
@@ -108,7 +109,7 @@ class TelegramStore:
                 event.listen(self.db, "connect", _sqlite_pragmas)
         else:
             self.db = url_or_engine
-        metadata.create_all(self.db)
+        create_tables(metadata, self.db)
         self._add_missing_columns()
         deadletters.ensure(self.db)
         self._fill_chat_ids()

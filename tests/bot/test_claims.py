@@ -120,3 +120,30 @@ def test_a_sender_whose_lease_ran_out_and_was_taken_over_does_not_send_the_reply
     assert outbox.mark_sent(db, b.id, "m1")
     assert not outbox.renew(db, b.id, "w-b", lease_seconds=10), "a settled row is nobody's to send"
     db.dispose()
+
+
+_START_TABLES = """
+import sys, time
+from adapters.cli.wiring import DbStateStore
+from adapters.telegram.store import TelegramStore
+from ledger import create_engine
+db = create_engine(sys.argv[1])
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))  # every process at the same moment
+TelegramStore(db)
+DbStateStore(db)
+"""
+
+
+def test_workers_starting_at_once_create_the_tables_made_on_demand_without_a_race(pg_url: str) -> None:
+    """`finbot run --workers N` starts its workers together: each creates the transport's, outbox's and paper
+    broker's tables when missing; without a lock around it, CREATE TABLE races and some workers die at start."""
+    import time
+
+    at = str(time.time() + 4)
+    procs = [_spawn("-c", _START_TABLES, pg_url, at) for _ in range(4)]
+    errors = [(p.wait(60), p.stderr.read().decode()[-300:] if p.stderr else "") for p in procs]
+    assert all(code == 0 for code, _ in errors), errors
+    db = sa.create_engine(pg_url)
+    names = set(sa.inspect(db).get_table_names())
+    db.dispose()
+    assert {"tg_state", "tg_inbox", "outbox_messages", "outbox_dead_letters"} <= names
