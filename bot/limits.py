@@ -15,6 +15,7 @@ from ledger.money import to_minor
 
 __all__ = ["MOVING", "Breach", "amount_of", "breach", "moved_currency", "tier_limits", "used_ref"]
 
+
 def limit_of(settings: Settings, tier: int) -> Decimal | None:
     """The most one payment may be at this tier, in LIMITS_CURRENCY major units; None for no limit."""
     if tier >= 2:

@@ -145,8 +145,9 @@ def enqueue_raw(conn: sa.Connection, messenger: str, rows: Iterable[tuple[str, s
 
 # ------------------------------------------------------------------ the sender's side
 
-def _heads(messenger: str, now: float, chat: str | None) -> sa.Select[Any]:
-    """The oldest unsent row of each chat that may be tried now (not leased, not waiting for a retry)."""
+def _heads(messenger: Any, now: Any, chat: Any) -> sa.Select[Any]:
+    """The oldest unsent row of each chat that may be tried now (not leased, not waiting for a retry). The
+    arguments are values (messenger, time, chat or None for every chat) or bound parameters in their place."""
     m = messages
     earlier = messages.alias("earlier")
     q = (sa.select(m.c.id).where(
@@ -161,18 +162,12 @@ def _heads(messenger: str, now: float, chat: str | None) -> sa.Select[Any]:
 
 def _claim_statement(chat: bool) -> Any:
     """PostgreSQL's claim in one statement (built once): lease the oldest due unleased row of each chat (of one chat
-    when `chat`), locked with SKIP LOCKED, and return them. Parameters: b_messenger, now, b_chat, lim, until, b_worker (bound names
-    other than the columns, as an UPDATE requires)."""
+    when `chat`), locked with SKIP LOCKED, and return them. Parameters: b_messenger, now, b_chat, lim, until,
+    b_worker (bound names other than the columns, as an UPDATE requires)."""
     m = messages
-    earlier = messages.alias("earlier")
     now = sa.bindparam("now", type_=sa.Float)
-    heads = (sa.select(m.c.id).where(
-        m.c.messenger == sa.bindparam("b_messenger"), m.c.status == PENDING, m.c.next_at <= now, m.c.lease_until <= now,
-        ~sa.exists().where(earlier.c.messenger == m.c.messenger, earlier.c.chat_id == m.c.chat_id,
-                           earlier.c.status == PENDING, earlier.c.id < m.c.id))
-        .order_by(m.c.id).limit(sa.bindparam("lim", type_=sa.Integer)).with_for_update(skip_locked=True, of=m))
-    if chat:
-        heads = heads.where(m.c.chat_id == sa.bindparam("b_chat"))
+    heads = (_heads(sa.bindparam("b_messenger"), now, sa.bindparam("b_chat") if chat else None)
+             .limit(sa.bindparam("lim", type_=sa.Integer)).with_for_update(skip_locked=True, of=m))
     return (sa.update(m).where(m.c.id.in_(heads.scalar_subquery()), m.c.lease_until <= now)
             .values(lease_until=sa.bindparam("until", type_=sa.Float), claimed_by=sa.bindparam("b_worker"))
             .returning(*m.c))
